@@ -1,0 +1,1 @@
+"""The FastAPI service, storage and the `vbp` command line."""

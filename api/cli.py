@@ -1,0 +1,213 @@
+"""The `vbp` command line: thin wrappers over plain functions, one clear line per error."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from extractor.errors import EvidenceError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False, help="Evidence extraction and review for value-based procurement of medtech.")
+out = Console(highlight=False, soft_wrap=False, width=None if sys.stdout.isatty() else 160)
+err = Console(stderr=True, highlight=False)
+_state = {"debug": False}
+
+
+@app.callback()
+def _root(
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks and debug logs.")] = False,
+) -> None:
+    _state["debug"] = debug
+    logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+
+
+def _settings(**overrides):
+    from api.settings import load_settings
+
+    return load_settings(**overrides)
+
+
+def _store(settings):
+    from api.store.repository import Store
+
+    return Store(settings.db_url, settings.files_dir)
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="PDF, .txt or .md files, and folders to search for them.")],
+    password: Annotated[Optional[str], typer.Option(help="Password for encrypted PDFs.")] = None,
+    kind: Annotated[Optional[str], typer.Option(help="Force the document kind: supplier_submission, clinical_paper or other.")] = None,
+    workers: Annotated[Optional[int], typer.Option(help="Parser processes (0 parses in this process).")] = None,
+    data_dir: Annotated[Optional[Path], typer.Option(help="Data folder (default: VBP_DATA_DIR).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the results as JSON.")] = False,
+) -> None:
+    """Parse and store documents; print a status table; exit 1 if any file failed."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from api.ingest import expand_paths, ingest_paths
+    from extractor.schema import DocumentKind, IngestStatus
+
+    if kind is not None and kind not in DocumentKind.__members__:
+        raise EvidenceError(f"unknown document kind {kind!r}.", hint=f"Use one of: {', '.join(DocumentKind.__members__)}.")
+    settings = _settings(data_dir=data_dir, workers=workers)
+    store = _store(settings)
+    files = expand_paths(paths)
+    if not files:
+        raise EvidenceError("no PDF, .txt or .md files found in " + ", ".join(map(str, paths)) + ".", hint="Check the paths.")
+    progress = Progress(TextColumn("[progress.description]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                        console=err, transient=True, disable=as_json or not err.is_terminal)
+    with progress:
+        task = progress.add_task("ingesting", total=len(files))
+        results = ingest_paths(files, store=store, settings=settings.parsing, workers=settings.workers, password=password, kind=kind,
+                               on_result=lambda r: progress.update(task, advance=1, description=r.path.name[:40]))
+    failed = [r for r in results if r.status is IngestStatus.failed]
+    if as_json:
+        out.print_json(json.dumps([{"file": str(r.path), "status": r.status.value, "doc_id": r.doc_id, "pages": r.pages, "kind": r.kind,
+                                     "error_code": r.error_code, "message": r.message, "seconds": round(r.seconds, 3)} for r in results]))
+    else:
+        table = Table(title=f"{len(results)} files: {len(results) - len(failed)} ok, {len(failed)} failed", title_justify="left")
+        for col in ("file", "status", "doc id", "pages", "kind", "notes"):
+            table.add_column(col, overflow="fold")
+        styles = {"stored": "green", "unchanged": "cyan", "failed": "red"}
+        for r in sorted(results, key=lambda r: str(r.path)):
+            table.add_row(r.path.name, f"[{styles[r.status.value]}]{r.status.value}[/]", (r.doc_id or "")[:12], str(r.pages or ""),
+                          r.kind or "", _short(r.message.removeprefix(f"{r.path.name}: "), 90))
+        out.print(table)
+        out.print(f"data folder: {settings.data_dir}")
+    store.close()
+    if failed:
+        raise typer.Exit(1)
+
+
+def _short(text: str, n: int) -> str:
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+@app.command()
+def show(
+    doc_id: Annotated[Optional[str], typer.Argument(help="Document id or a unique prefix (6+ characters).")] = None,
+    list_all: Annotated[bool, typer.Option("--list", help="List stored documents.")] = False,
+    page: Annotated[Optional[int], typer.Option(help="Print the text of this page.")] = None,
+    sentences: Annotated[bool, typer.Option(help="Print every sentence with its page and span.")] = False,
+    passages: Annotated[bool, typer.Option(help="Print every passage with its page and span.")] = False,
+    data_dir: Annotated[Optional[Path], typer.Option(help="Data folder (default: VBP_DATA_DIR).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the whole Document as JSON.")] = False,
+) -> None:
+    """Show a stored document: pages, sections, tables, references, sentences and passages."""
+    settings = _settings(data_dir=data_dir)
+    store = _store(settings)
+    if list_all or doc_id is None:
+        rows = store.list_documents()
+        if as_json:
+            out.print_json(json.dumps(rows, default=str))
+            return
+        table = Table(title=f"{len(rows)} documents in {settings.data_dir}", title_justify="left")
+        for col in ("id", "file", "kind", "pages", "title"):
+            table.add_column(col, overflow="fold")
+        for r in rows:
+            table.add_row(r["id"][:12], r["filename"], r["kind"], str(r["page_count"]), _short(r["title"] or "", 70))
+        out.print(table)
+        return
+    doc = store.get_document(doc_id)
+    if as_json:
+        sys.stdout.write(doc.model_dump_json(indent=2) + "\n")
+        return
+    if page is not None:
+        if not 1 <= page <= len(doc.pages):
+            raise EvidenceError(f"page {page} is out of range.", hint=f"{doc.filename} has pages 1 to {len(doc.pages)}.")
+        out.print(doc.pages[page - 1].text, markup=False)
+        return
+    out.print(f"[bold]{doc.title or doc.filename}[/]")
+    out.print(f"id {doc.id}\nfile {doc.filename} ({doc.media_type}), {doc.page_count} pages, kind {doc.kind.value} ({doc.kind_source})")
+    out.print(f"{len(doc.sections)} sections, {len(doc.sentences)} sentences, {len(doc.tables)} tables, "
+              f"{len(doc.references)} references, {len(doc.passages)} passages")
+    for w in doc.warnings:
+        out.print(f"[yellow]warning:[/] {w}", markup=True)
+    if doc.sections:
+        table = Table(title="sections", title_justify="left")
+        for col in ("page", "level", "label", "heading"):
+            table.add_column(col)
+        for s in doc.sections:
+            table.add_row(str(s.page), str(s.level), s.label, _short(s.title, 80))
+        out.print(table)
+    if sentences:
+        for s in doc.sentences:
+            out.print(f"p{s.page} [{s.span.start}:{s.span.end}] {s.section or '-'}{' (table)' if s.in_table else ''}: ", end="")
+            out.print(s.text, markup=False)
+    if passages:
+        for p in doc.passages:
+            out.print(f"[bold]{p.id}[/] p{p.page} [{p.span.start}:{p.span.end}] {p.section or '-'}")
+            out.print(p.text, markup=False)
+
+
+@app.command()
+def bench(
+    folder: Annotated[Path, typer.Argument(help="Folder of PDFs to measure on.")],
+    parse_only: Annotated[bool, typer.Option("--parse-only", help="Measure parsing only.")] = False,
+    workers: Annotated[Optional[int], typer.Option(help="Parser processes (default: VBP_WORKERS).")] = None,
+    repeat: Annotated[int, typer.Option(help="Parse the folder this many times (memory must not grow).")] = 1,
+    json_file: Annotated[Optional[Path], typer.Option("--json", help="Also write the figures to this JSON file.")] = None,
+) -> None:
+    """Measure speed and memory on a folder of PDFs and print the machine it ran on."""
+    from eval import bench as bench_mod
+
+    if not parse_only:
+        err.print("note: only parsing exists so far; measuring --parse-only")
+    settings = _settings(workers=workers)
+    report = bench_mod.bench_parse(folder, settings=settings.parsing, workers=settings.workers, repeat=repeat)
+    out.print(bench_mod.format_report(report), markup=False)
+    if json_file:
+        json_file.write_text(json.dumps(report, indent=2) + "\n")
+
+
+@app.command("settings")
+def settings_cmd() -> None:
+    """Print the effective settings (defaults, then VBP_* environment variables)."""
+    s = _settings()
+    data = s.model_dump(mode="json")
+    data["effective_database_url"] = s.db_url
+    out.print_json(json.dumps(data))
+
+
+def main() -> None:
+    """Entry point of the `vbp` console script: errors become one clear line and an exit code."""
+    debug = "--debug" in sys.argv[1:]
+    try:
+        rc = app(standalone_mode=False)
+        sys.exit(rc if isinstance(rc, int) else 0)
+    except typer.Exit as e:
+        sys.exit(e.exit_code)
+    except (typer.Abort, KeyboardInterrupt):
+        err.print("aborted")
+        sys.exit(130)
+    except EvidenceError as e:
+        if debug:
+            err.print_exception()
+        err.print(f"[red]error:[/] {e.message}", markup=True, highlight=False)
+        if e.hint:
+            err.print(f"  {e.hint}", markup=False)
+        sys.exit(2)
+    except Exception as e:  # noqa: BLE001 - never show a traceback unless asked
+        import click
+
+        if isinstance(e, click.exceptions.ClickException):
+            e.show()
+            sys.exit(e.exit_code)
+        if debug:
+            err.print_exception()
+        else:
+            err.print(f"[red]internal error:[/] {type(e).__name__}: {e}", markup=True)
+            err.print("  Re-run with --debug for the traceback, and report it.", markup=False)
+        sys.exit(3)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Storage: SQLAlchemy models, Alembic migrations and the repository the rest of the code uses."""

@@ -1,0 +1,94 @@
+"""`vbp bench`: speed and memory of the pipeline on a folder of PDFs, with the machine it ran on."""
+
+from __future__ import annotations
+
+import os
+import platform
+import resource
+import time
+from pathlib import Path
+
+from extractor.settings import ParsingSettings
+
+
+def machine() -> dict[str, object]:
+    """What the figures were measured on."""
+    cpu = platform.processor() or ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem_gb = None
+    try:
+        mem_gb = round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1)
+    except (ValueError, OSError):
+        pass
+    return {"cpu": cpu, "cores": os.cpu_count(), "memory_gb": mem_gb, "python": platform.python_version(), "platform": platform.platform()}
+
+
+def _rss_mb() -> float:
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def bench_parse(folder: Path, *, settings: ParsingSettings, workers: int, repeat: int = 1) -> dict[str, object]:
+    """Parse every PDF in ``folder`` ``repeat`` times and report pages per second and memory.
+
+    Memory is reported per pass so that growth with the number of files shows: the parent's
+    resident set after each pass, and the largest resident set any worker process reached.
+    """
+    from extractor.batch import parse_many
+
+    files = sorted(p for p in Path(folder).rglob("*.pdf") if p.is_file())
+    passes: list[dict[str, float]] = []
+    failures: dict[str, str] = {}
+    total_pages = 0
+    total_seconds = 0.0
+    for _ in range(max(1, repeat)):
+        pages = 0
+        t0 = time.perf_counter()
+        for path, outcome, _secs in parse_many(files, settings=settings, workers=workers):
+            if isinstance(outcome, Exception):
+                failures[path.name] = getattr(outcome, "code", type(outcome).__name__)
+            else:
+                pages += outcome.page_count
+        seconds = time.perf_counter() - t0
+        total_pages += pages
+        total_seconds += seconds
+        passes.append({"pages_per_second": round(pages / seconds, 1), "rss_mb": round(_rss_mb(), 1)})
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return {
+        "task": "parse",
+        "folder": str(folder),
+        "files": len(files),
+        "failed_files": len(failures),
+        "pages": total_pages // max(1, repeat),
+        "workers": workers,
+        "repeat": repeat,
+        "seconds": round(total_seconds, 2),
+        "pages_per_second": round(total_pages / total_seconds, 1) if total_seconds else 0.0,
+        "peak_rss_mb": round(max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, children), 1),
+        "parent_rss_mb_per_pass": [p["rss_mb"] for p in passes],
+        "pages_per_second_per_pass": [p["pages_per_second"] for p in passes],
+        "worker_peak_rss_mb": round(children, 1),
+        "failures": failures,
+        "machine": machine(),
+    }
+
+
+def format_report(report: dict[str, object]) -> str:
+    lines = [f"{k:>24}: {v}" for k, v in report.items() if k != "machine" and not isinstance(v, (list, dict))]
+    for k, v in report.items():
+        if isinstance(v, list):
+            lines.append(f"{k:>24}: {', '.join(str(x) for x in v)}")
+    m = report.get("machine", {})
+    lines.append(f"{'machine':>24}: {m.get('cpu')} ({m.get('cores')} cores, {m.get('memory_gb')} GB), Python {m.get('python')}")
+    return "\n".join(lines)

@@ -1,0 +1,1 @@
+"""Readers that turn PDF, text and Markdown files into Documents."""

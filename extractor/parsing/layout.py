@@ -1,0 +1,232 @@
+"""Page geometry: columns, reading order, rows, running headers and footers.
+
+Works on ``Line`` records (text plus a bounding box in PDF points, y growing upwards), so it
+can be unit-tested with hand-made lines and does not depend on the PDF library.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from statistics import median
+
+CELL_SEP = "\t"  # written between table cells; whitespace, so quotes still match across it
+
+
+@dataclass(slots=True)
+class Line:
+    """A run of text on one baseline, as the PDF library segments it."""
+
+    text: str
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+    size: float = 10.0
+    bold: bool = False
+    hyphen_break: bool = False  # the PDF marked a hyphen at the end of this line
+
+    @property
+    def height(self) -> float:
+        return max(self.y1 - self.y0, 0.1)
+
+    @property
+    def cy(self) -> float:
+        return (self.y0 + self.y1) / 2
+
+
+@dataclass(slots=True)
+class Row:
+    """Lines that share a baseline within one column, left to right."""
+
+    lines: list[Line]
+    column: int = 0  # 0: spans the page or single column; 1: left; 2: right
+    text: str = ""
+    x0: float = 0.0
+    y0: float = 0.0
+    x1: float = 0.0
+    y1: float = 0.0
+    size: float = 10.0
+    bold: bool = False
+    cells: int = 1
+    hyphen_break: bool = False
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def is_table_row(self) -> bool:
+        return self.cells >= 2
+
+
+def find_gutter(lines: list[Line], width: float) -> float | None:
+    """Return the x of the gutter between two text columns, or None for a one-column page.
+
+    A gutter is an x position near the middle of the page that few lines cross while many
+    lines lie wholly on each side of it.
+    """
+    body = [ln for ln in lines if len(ln.text.strip()) >= 3]
+    if len(body) < 12:
+        return None
+    best: tuple[int, int, float] | None = None
+    lo, hi = int(width * 0.3), int(width * 0.7)
+    for g in range(lo, hi + 1, 2):
+        left = sum(1 for ln in body if ln.x1 <= g)
+        right = sum(1 for ln in body if ln.x0 >= g)
+        cross = len(body) - left - right
+        if min(left, right) < max(5, 0.15 * len(body)):
+            continue
+        if cross <= 0.35 * len(body) and not _prose_columns(body, g, width):
+            continue
+        key = (cross, -min(left, right), abs(g - width / 2))
+        if best is None or key < best:
+            best = key + (g,)  # type: ignore[assignment]
+    if best is None:
+        return None
+    cross = best[0]
+    if cross > 0.35 * len(body):
+        return None
+    return float(best[3])  # type: ignore[misc]
+
+
+def _prose_columns(lines: list[Line], g: float, width: float) -> bool:
+    """Columns of running text are wide; the cells of a table are not."""
+    for side in ([ln for ln in lines if ln.x1 <= g], [ln for ln in lines if ln.x0 >= g]):
+        widths = sorted(ln.x1 - ln.x0 for ln in side)
+        if not widths or widths[len(widths) // 2] < 0.25 * width:
+            return False
+    return True
+
+
+def cluster_rows(lines: list[Line], column: int = 0) -> list[Row]:
+    """Group lines whose vertical extents overlap into rows, top to bottom."""
+    rows: list[Row] = []
+    for ln in sorted(lines, key=lambda l: (-l.y1, l.x0)):
+        if rows:
+            row = rows[-1]
+            overlap = min(row.y1, ln.y1) - max(row.y0, ln.y0)
+            if overlap >= 0.5 * min(ln.height, row.y1 - row.y0 or 0.1):
+                row.lines.append(ln)
+                row.y0, row.y1 = min(row.y0, ln.y0), max(row.y1, ln.y1)
+                continue
+        rows.append(Row(lines=[ln], column=column, y0=ln.y0, y1=ln.y1))
+    for row in rows:
+        _finish_row(row)
+    return rows
+
+
+def _finish_row(row: Row) -> None:
+    members = sorted(row.lines, key=lambda l: l.x0)
+    main = max(members, key=lambda l: len(l.text))
+    row.size, row.bold = main.size, members[0].bold
+    parts: list[str] = []
+    prev: Line | None = None
+    for ln in members:
+        text = ln.text.strip(" ")
+        if prev is not None:
+            gap = ln.x0 - prev.x1
+            if gap > 1.2 * max(row.size, 4.0):
+                parts.append(CELL_SEP)
+            elif gap > 0.12 * row.size and not parts[-1].endswith((" ", CELL_SEP)):
+                parts.append(" ")
+        parts.append(text)
+        prev = ln
+    row.text = "".join(parts)
+    row.cells = row.text.count(CELL_SEP) + 1
+    row.x0, row.x1 = members[0].x0, max(l.x1 for l in members)
+    row.hyphen_break = members[-1].hyphen_break
+
+
+def reading_order(lines: list[Line], width: float) -> tuple[list[Row], int]:
+    """Put a page's lines in reading order.
+
+    On a two-column page each band between full-width elements (title, wide tables,
+    figure captions) is read left column first, then right column.
+
+    Returns:
+        The rows in reading order and the number of columns found (1 or 2).
+    """
+    gutter = find_gutter(lines, width)
+    if gutter is None:
+        return cluster_rows(lines), 1
+    spanning = [ln for ln in lines if ln.x0 < gutter < ln.x1]
+    left = [ln for ln in lines if ln.x1 <= gutter]
+    right = [ln for ln in lines if ln.x0 >= gutter]
+    span_rows = cluster_rows(spanning, column=0)
+    left_rows = cluster_rows(left, column=1)
+    right_rows = cluster_rows(right, column=2)
+    ordered: list[Row] = []
+    li = ri = 0
+    for srow in span_rows:
+        cut = (srow.y0 + srow.y1) / 2
+        while li < len(left_rows) and (left_rows[li].y0 + left_rows[li].y1) / 2 > cut:
+            ordered.append(left_rows[li])
+            li += 1
+        while ri < len(right_rows) and (right_rows[ri].y0 + right_rows[ri].y1) / 2 > cut:
+            ordered.append(right_rows[ri])
+            ri += 1
+        ordered.append(srow)
+    ordered.extend(left_rows[li:])
+    ordered.extend(right_rows[ri:])
+    return ordered, 2
+
+
+_DIGITS = re.compile(r"\d+")
+_PAGE_NUMBER = re.compile(
+    r"^\s*(?:page\s*)?[\divxlc]{1,6}(?:\s*(?:of|/)\s*\d{1,5})?\s*$|^\s*[-–—]\s*\d{1,4}\s*[-–—]\s*$", re.IGNORECASE
+)
+
+
+def repeat_key(text: str) -> str:
+    """Key under which a header or footer line repeats across pages (page numbers ignored)."""
+    return _DIGITS.sub("#", " ".join(text.lower().split()))
+
+
+def find_running_lines(pages: list[tuple[list[Line], float]], *, zone: float = 0.1) -> list[set[int]]:
+    """Find running headers, footers and page numbers.
+
+    Args:
+        pages: For each page, its lines and its height.
+        zone: Share of the page height at the top and at the bottom where headers and footers live.
+
+    Returns:
+        For each page, the indices of its lines to drop.
+    """
+    n = len(pages)
+    candidates: list[list[tuple[int, str]]] = []
+    counts: Counter[str] = Counter()
+    for lines, height in pages:
+        found = []
+        for i, ln in enumerate(lines):
+            if ln.y0 >= height * (1 - zone) or ln.y1 <= height * zone:
+                found.append((i, repeat_key(ln.text)))
+        candidates.append(found)
+        counts.update({key for _, key in found})
+    need = 2 if n <= 3 else max(3, int(0.3 * n + 0.999))
+    drop: list[set[int]] = []
+    for found, (lines, _) in zip(candidates, pages):
+        gone = set()
+        for i, key in found:
+            if (n >= 2 and counts[key] >= need) or _PAGE_NUMBER.match(lines[i].text):
+                gone.add(i)
+        drop.append(gone)
+    return drop
+
+
+def body_size(rows: list[Row]) -> float:
+    """The font size of running text: the size carrying the most characters."""
+    weights: Counter[float] = Counter()
+    for row in rows:
+        weights[round(row.size, 1)] += len(row.text)
+    if not weights:
+        return 10.0
+    return weights.most_common(1)[0][0]
+
+
+def line_pitch(rows: list[Row]) -> float:
+    """Typical distance between baselines of consecutive rows in the same column."""
+    gaps = [
+        a.y0 - b.y0
+        for a, b in zip(rows, rows[1:])
+        if a.column == b.column and 0 < a.y0 - b.y0 < 3 * max(a.size, 1)
+    ]
+    return median(gaps) if gaps else 12.0

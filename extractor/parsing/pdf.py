@@ -1,0 +1,307 @@
+"""PDF reading: pypdf checks and decrypts, pypdfium2 reads text with geometry.
+
+pypdf does what it does well (telling a PDF from other files, encryption, metadata), and
+pdfium gives the text with character boxes about ten times faster than pypdf's
+``extract_text``, which the 100 pages/s target needs.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from extractor.errors import (
+    DamagedPdfError,
+    EmptyFileError,
+    LimitExceededError,
+    NotAPdfError,
+    PasswordRequiredError,
+    WrongPasswordError,
+)
+from extractor.parsing.layout import CELL_SEP, Line
+from extractor.settings import ParsingSettings
+
+log = logging.getLogger(__name__)
+
+_HYPHEN_MARK = "\ufffe"  # pdfium's marker for a hyphen at a line end
+_SEGMENT = re.compile("\r\n|\n|\r|" + _HYPHEN_MARK)
+_LIGATURE_SPACE = re.compile(r"(?<=f[fil]) (?=[a-z])")
+_NUMBER = re.compile(r"\d")
+
+
+@dataclass(slots=True)
+class RawPage:
+    """What the PDF library gives for one page, before layout analysis."""
+
+    number: int
+    width: float
+    height: float
+    lines: list[Line]
+    chars: int
+    invisible_text: bool = False  # text drawn invisibly over an image: an OCR layer
+
+
+@dataclass(slots=True)
+class RawPdf:
+    pages: list[RawPage]
+    metadata: dict[str, str] = field(default_factory=dict)
+    encrypted: bool = False
+
+
+def sniff(path: Path, head: bytes, size: int) -> None:
+    """Reject files that are not PDFs before any parser sees them, with a message for each case.
+
+    Raises:
+        EmptyFileError, NotAPdfError.
+    """
+    name = path.name
+    if size == 0:
+        raise EmptyFileError(name, "the file is empty (0 bytes).", hint="Check the upload or download and send the file again.")
+    if head.startswith(b"version https://git-lfs.github.com/spec/"):
+        raise NotAPdfError(
+            name,
+            "this is a Git LFS pointer, not the PDF itself.",
+            hint="Fetch the real file with `git lfs pull` (or download it from the LFS server) and ingest that.",
+        )
+    if b"%PDF-" in head[:1024]:
+        return
+    lowered = head[:2048].lstrip().lower()
+    if lowered.startswith((b"<!doctype html", b"<html", b"<?xml")) or b"<html" in lowered:
+        raise NotAPdfError(
+            name,
+            "this is an HTML page saved with a .pdf name (often a paywall or login page), not a PDF.",
+            hint="Download the article PDF itself, for example from the publisher's 'Download PDF' link.",
+        )
+    kind = _guess_type(head)
+    raise NotAPdfError(
+        name,
+        f"this is not a PDF (no %PDF header; the content looks like {kind}).",
+        hint="Export or save the document as PDF and ingest that file.",
+    )
+
+
+def _guess_type(head: bytes) -> str:
+    signatures = {
+        b"PK\x03\x04": "a ZIP archive or an Office document (.docx/.xlsx)",
+        b"\xd0\xcf\x11\xe0": "a legacy Office document (.doc/.xls)",
+        b"\x89PNG": "a PNG image",
+        b"\xff\xd8\xff": "a JPEG image",
+        b"GIF8": "a GIF image",
+        b"{\\rtf": "an RTF document",
+    }
+    for sig, kind in signatures.items():
+        if head.startswith(sig):
+            return kind
+    try:
+        head.decode("utf-8")
+        return "plain text"
+    except UnicodeDecodeError:
+        return "binary data of an unknown type"
+
+
+def _check_encryption(path: Path, password: str | None) -> tuple[dict[str, str], bool]:
+    """Open the file with pypdf: decrypt it, read metadata, and fail clearly when it is damaged."""
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError, PdfStreamError
+
+    name = path.name
+    try:
+        reader = PdfReader(str(path), strict=False)
+        encrypted = reader.is_encrypted
+        if encrypted:
+            result = reader.decrypt(password or "")
+            if not result:
+                if password:
+                    raise WrongPasswordError(
+                        name, "the password given does not open this encrypted PDF.", hint="Check the password and try again."
+                    )
+                raise PasswordRequiredError(
+                    name,
+                    "the PDF is encrypted and needs a password to open.",
+                    hint="Give it with `--password` (CLI) or the `password` form field (API).",
+                )
+        meta = reader.metadata or {}
+        metadata = {str(k).lstrip("/").lower(): str(v) for k, v in meta.items() if v and len(str(v)) < 500}
+    except (PasswordRequiredError, WrongPasswordError):
+        raise
+    except (PdfReadError, PdfStreamError, ValueError, KeyError, TypeError, OSError) as e:
+        raise DamagedPdfError(
+            name, f"the PDF is damaged and cannot be read ({type(e).__name__}: {e}).", hint="Re-export or re-download the file.", original=e
+        ) from e
+    except Exception as e:  # pypdf raises assorted errors on hostile files  # noqa: BLE001
+        if "cryptography" in str(e) or "AES" in str(e):
+            raise DamagedPdfError(name, f"cannot decrypt the PDF: {e}", hint="Install the `cryptography` package.", original=e) from e
+        raise DamagedPdfError(
+            name, f"the PDF is damaged and cannot be read ({type(e).__name__}: {e}).", hint="Re-export or re-download the file.", original=e
+        ) from e
+    return metadata, encrypted
+
+
+def read_pdf(path: Path, *, password: str | None = None, settings: ParsingSettings | None = None) -> RawPdf:
+    """Read a PDF's text lines with their geometry, page by page.
+
+    Args:
+        path: The PDF file.
+        password: Password for an encrypted PDF; owner-only encryption needs none.
+        settings: Limits on size, pages and time.
+
+    Returns:
+        The raw pages: lines with boxes, character counts, and whether the text is an OCR layer.
+
+    Raises:
+        EmptyFileError, NotAPdfError, PasswordRequiredError, WrongPasswordError,
+        DamagedPdfError, LimitExceededError.
+    """
+    import pypdfium2 as pdfium
+
+    settings = settings or ParsingSettings()
+    name = path.name
+    start = time.monotonic()
+    size = path.stat().st_size
+    if size > settings.max_file_mb * 1024 * 1024:
+        raise LimitExceededError(
+            name,
+            f"the file is {size / 1048576:.1f} MiB, over the {settings.max_file_mb:g} MiB limit.",
+            hint="Split the document, or raise VBP_PARSING__MAX_FILE_MB.",
+        )
+    with path.open("rb") as fh:
+        head = fh.read(4096)
+    sniff(path, head, size)
+    metadata, encrypted = _check_encryption(path, password)
+    try:
+        pdf = pdfium.PdfDocument(str(path), password=password)
+    except pdfium.PdfiumError as e:
+        if "password" in str(e).lower():
+            raise PasswordRequiredError(
+                name, "the PDF is encrypted and needs a password to open.", hint="Give it with `--password`.", original=e
+            ) from e
+        raise DamagedPdfError(name, f"the PDF is damaged and cannot be read ({e}).", hint="Re-export or re-download the file.", original=e) from e
+    try:
+        count = len(pdf)
+        if count > settings.max_pages:
+            raise LimitExceededError(
+                name,
+                f"the PDF has {count} pages, over the {settings.max_pages}-page limit.",
+                hint="Split the document, or raise VBP_PARSING__MAX_PAGES.",
+            )
+        pages = []
+        for i in range(count):
+            if time.monotonic() - start > settings.timeout_s:
+                raise LimitExceededError(
+                    name,
+                    f"parsing took longer than the {settings.timeout_s:g} s limit (stopped at page {i + 1} of {count}).",
+                    hint="Check the file, or raise VBP_PARSING__TIMEOUT_S.",
+                )
+            pages.append(_read_page(pdf, i))
+    finally:
+        pdf.close()
+    return RawPdf(pages=pages, metadata=metadata, encrypted=encrypted)
+
+
+def _read_page(pdf, index: int) -> RawPage:
+    import pypdfium2.raw as raw
+
+    page = pdf[index]
+    try:
+        width, height = page.get_size()
+        tp = page.get_textpage()
+        try:
+            text = tp.get_text_range()
+            n = tp.count_chars()
+            lines: list[Line] = []
+            invisible = False
+            if n:
+                invisible = _is_invisible(tp, n, raw)
+                if n == len(text):
+                    lines = _lines_with_geometry(tp, text, raw)
+                else:  # surrogate pairs shift indices: keep the text, fake the geometry
+                    lines = _lines_without_geometry(text, height)
+            return RawPage(index + 1, width, height, lines, n, invisible)
+        finally:
+            tp.close()
+    finally:
+        page.close()
+
+
+def _is_invisible(tp, n: int, raw) -> bool:
+    """True when most sampled characters are drawn in render mode 3 (invisible): an OCR layer."""
+    modes = []
+    for i in range(0, n, max(1, n // 9)):
+        obj = raw.FPDFText_GetTextObject(tp, i)
+        if obj:
+            modes.append(raw.FPDFTextObj_GetTextRenderMode(obj))
+    return bool(modes) and sum(m == 3 for m in modes) > len(modes) / 2
+
+
+def _lines_with_geometry(tp, text: str, raw) -> list[Line]:
+    lines: list[Line] = []
+    pos = 0
+    for m in _SEGMENT.finditer(text + "\n"):
+        seg_start, seg_end = pos, m.start()
+        pos = m.end()
+        seg = text[seg_start:seg_end]
+        lead = len(seg) - len(seg.lstrip())
+        stripped = seg.strip()
+        if not stripped:
+            continue
+        first = seg_start + lead
+        last = first + len(stripped) - 1
+        l0, b0, r0, t0 = tp.get_charbox(first, loose=True)
+        l1, b1, r1, t1 = tp.get_charbox(last, loose=True)
+        bold = raw.FPDFText_GetFontWeight(tp, first) >= 600 and raw.FPDFText_GetFontWeight(tp, last) >= 600
+        stripped = _repair_segment(tp, stripped, first)
+        lines.append(
+            Line(
+                text=stripped,
+                x0=min(l0, l1),
+                y0=min(b0, b1),
+                x1=max(r0, r1),
+                y1=max(t0, t1),
+                size=max(t0 - b0, 0.1),
+                bold=bold,
+                hyphen_break=m.group(0) == _HYPHEN_MARK,
+            )
+        )
+    return lines
+
+
+def _repair_segment(tp, seg: str, first: int) -> str:
+    """Fix what character boxes reveal: ligature gaps and gaps between table cells.
+
+    Only spaces that could matter are looked at, so this costs a few box look-ups a line.
+    """
+    if " " not in seg:
+        return seg
+    chars = list(seg)
+    changed = False
+    # "e ff ective": a space drawn inside the box of the ligature before it is an artefact.
+    for m in _LIGATURE_SPACE.finditer(seg):
+        i = m.start()
+        prev_right = tp.get_charbox(first + i - 1)[2]
+        space_left = tp.get_charbox(first + i)[0]
+        if space_left < prev_right - 0.5:
+            chars[i] = ""
+            changed = True
+    # Table rows: a wide gap between two numbers becomes a cell separator.
+    if len(_NUMBER.findall(seg)) >= 2:
+        size = None
+        for i, ch in enumerate(seg):
+            if ch != " " or i == 0 or i + 1 >= len(seg) or chars[i] != " ":
+                continue
+            left = tp.get_charbox(first + i - 1)
+            right = tp.get_charbox(first + i + 1)
+            if size is None:
+                size = max(left[3] - left[1], 4.0)
+            if right[0] - left[2] > 1.8 * size:  # wider than justified word spacing
+                chars[i] = CELL_SEP
+                changed = True
+    return "".join(chars) if changed else seg
+
+
+def _lines_without_geometry(text: str, height: float) -> list[Line]:
+    segs = [s.strip() for s in _SEGMENT.split(text) if s.strip()]
+    step = height / (len(segs) + 1)
+    return [Line(text=s, x0=0, x1=100, y1=height - i * step, y0=height - (i + 1) * step + 1) for i, s in enumerate(segs)]

@@ -1,0 +1,139 @@
+"""The one composition function of the extractor: a file becomes a grounded Document."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from pathlib import Path
+
+from extractor import __version__
+from extractor.errors import LimitExceededError, NoTextLayerError, UnsupportedFileTypeError
+from extractor.parsing import structure
+from extractor.parsing.assemble import PAGE_SEP, Block, assemble
+from extractor.parsing.normalise import text_quality
+from extractor.parsing.pdf import read_pdf, sniff
+from extractor.parsing.text import decode, read_text
+from extractor.schema import Document, DocumentKind, Page
+from extractor.settings import ParsingSettings
+
+PARSER_NAME = f"parse.pdfium-layout.v1 ({__version__})"
+TEXT_SUFFIXES = {".txt": "text/plain", ".text": "text/plain", ".md": "text/markdown", ".markdown": "text/markdown"}
+
+
+def file_id(data: bytes) -> str:
+    """The id of a document: the SHA-256 of its bytes."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def parse_file(
+    path: str | Path,
+    *,
+    settings: ParsingSettings | None = None,
+    password: str | None = None,
+    kind: DocumentKind | str | None = None,
+    filename: str | None = None,
+) -> Document:
+    """Parse a PDF, text or Markdown file into a Document.
+
+    Args:
+        path: The file to read.
+        settings: Parsing limits and passage size.
+        password: Password of an encrypted PDF.
+        kind: Force the document kind instead of guessing it.
+        filename: Name to record (defaults to the file's name), e.g. the name of an upload.
+
+    Returns:
+        The Document: pages, sections, sentences, tables, references and passages, every span
+        grounded in ``Document.text``.
+
+    Raises:
+        DocumentError: a subclass naming the file, the problem and the fix.
+    """
+    settings = settings or ParsingSettings()
+    path = Path(path)
+    name = filename or path.name
+    started = time.monotonic()
+    data = path.read_bytes()
+    doc_id = file_id(data)
+    suffix = path.suffix.lower()
+    if suffix in TEXT_SUFFIXES and not data.lstrip()[:5] == b"%PDF-":
+        sniff_size = len(data)
+        if sniff_size > settings.max_file_mb * 1024 * 1024:
+            raise LimitExceededError(name, f"the file is over the {settings.max_file_mb:g} MiB limit.", hint="Split it.")
+        raw, warnings = decode(data)
+        page_texts, blocks = read_text(raw, markdown=TEXT_SUFFIXES[suffix] == "text/markdown")
+        media_type, metadata, columns, body = TEXT_SUFFIXES[suffix], {}, [1] * len(page_texts), 10.0
+        if not any(p.strip() for p in page_texts):
+            from extractor.errors import EmptyFileError
+
+            raise EmptyFileError(name, "the file holds no text.", hint="Check that the right file was given.")
+        page_count = len(page_texts)
+        no_text: list[int] = []
+    else:
+        if suffix != ".pdf" and b"%PDF-" not in data[:1024]:
+            if data[:5] and suffix not in ("",):
+                sniff(path, data[:4096], len(data))  # names what the file really is
+            raise UnsupportedFileTypeError(
+                name, f"'{suffix or 'no extension'}' files are not supported.", hint="Give a PDF, .txt or .md file."
+            )
+        raw_pdf = read_pdf(path, password=password, settings=settings)
+        page_count = len(raw_pdf.pages)
+        no_text = [p.number for p in raw_pdf.pages if p.chars < settings.min_chars_per_page]
+        if page_count and len(no_text) == page_count:
+            raise NoTextLayerError(name, no_text)
+        asm = assemble(raw_pdf.pages)
+        page_texts, blocks, columns, body = asm.page_texts, asm.blocks, asm.columns, asm.body_size
+        media_type, metadata = "application/pdf", raw_pdf.metadata
+        warnings = []
+        if raw_pdf.encrypted:
+            warnings.append("the PDF is encrypted; it was opened " + ("with the password given" if password else "without a password (owner-only protection)"))
+        for number in no_text:
+            warnings.append(f"page {number} has no text layer (scanned image); its content is missing unless the file is OCR'd")
+        for page in raw_pdf.pages:
+            q = text_quality(page_texts[page.number - 1])
+            if page.invisible_text and (q is None or q < 0.95):
+                warnings.append(
+                    f"page {page.number}: the text layer is OCR over a scanned image and looks garbled"
+                    + (f" (only {q:.0%} of words look well-formed)" if q is not None else "")
+                    + "; re-run OCR or check the text before relying on it"
+                )
+            elif q is not None and q < settings.garbage_threshold:
+                warnings.append(f"page {page.number}: the text layer looks garbled (only {q:.0%} of words look well-formed)")
+    doc = _build(doc_id, name, page_texts, blocks, columns, body, settings, no_text)
+    doc.media_type = media_type
+    doc.page_count = page_count
+    doc.metadata = {**metadata, "parse_seconds": f"{time.monotonic() - started:.3f}"}
+    doc.warnings = warnings + doc.warnings
+    doc.title = _title(metadata, doc, blocks)
+    if kind is not None:
+        doc.kind, doc.kind_source = DocumentKind(kind), "user"
+    return doc
+
+
+def _build(doc_id: str, name: str, page_texts: list[str], blocks: list[Block], columns: list[int], body: float,
+           settings: ParsingSettings, no_text: list[int]) -> Document:
+    text = PAGE_SEP.join(page_texts)
+    pages, offset = [], 0
+    for i, pt in enumerate(page_texts):
+        pages.append(Page(number=i + 1, offset=offset, text=pt, has_text_layer=(i + 1) not in no_text, columns=columns[i]))
+        offset += len(pt) + len(PAGE_SEP)
+    doc = Document(id=doc_id, filename=name, kind=DocumentKind.other, page_count=len(pages), pages=pages, text=text, parser=PARSER_NAME)
+    doc.sections = structure.find_sections(text, blocks)
+    doc.sentences = structure.find_sentences(text, blocks, doc.sections)
+    doc.tables = structure.find_tables(text, blocks)
+    doc.references = structure.find_references(text, doc.sections, blocks, doc.page_at)
+    doc.passages = structure.cut_passages(doc_id, text, doc.sentences, doc.sections, settings.passage_chars)
+    doc.kind = structure.guess_kind(text, doc.sections)
+    return doc
+
+
+def _title(metadata: dict[str, str], doc: Document, blocks: list[Block]) -> str | None:
+    title = (metadata.get("title") or "").strip()
+    if title and len(title) > 3 and not title.lower().startswith(("microsoft word", "untitled")) and not title.endswith((".pdf", ".doc", ".docx")):
+        return title
+    first = [b for b in blocks if b.page == 1 and b.kind != "table_row"]
+    if not first:
+        return None
+    big = max(first, key=lambda b: (b.size, -b.start))
+    text = doc.text[big.start : big.end].lstrip("#").strip()
+    return text[:300] or None

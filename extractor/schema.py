@@ -1,0 +1,348 @@
+"""The evidence model: every domain type of vbp-evidence, defined once.
+
+Spans are half-open character intervals ``[start, end)`` over ``Document.text``, the
+normalised full text of the document. ``Document.text[span.start:span.end]`` is always the
+text the span claims to cover; tests check this for every sentence, passage and claim.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from enum import Enum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+SCHEMA_VERSION = 1
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=False, use_enum_values=False)
+
+
+class DocumentKind(str, Enum):
+    """What a document is, guessed at parse time and overridable by the user."""
+
+    supplier_submission = "supplier_submission"
+    clinical_paper = "clinical_paper"
+    other = "other"
+
+
+class Span(_Model):
+    """A half-open character interval ``[start, end)`` over ``Document.text``."""
+
+    start: int = Field(ge=0, description="First character of the span (inclusive).")
+    end: int = Field(ge=0, description="One past the last character of the span (exclusive).")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Span:
+        if self.end < self.start:
+            raise ValueError(f"span end {self.end} is before its start {self.start}")
+        return self
+
+    def slice(self, text: str) -> str:
+        """Return the part of ``text`` this span covers."""
+        return text[self.start : self.end]
+
+    def __len__(self) -> int:
+        return self.end - self.start
+
+
+class Page(_Model):
+    """One page of a document with its place in the full text."""
+
+    number: int = Field(ge=1, description="1-based page number in the source file.")
+    offset: int = Field(ge=0, description="Offset of the page's first character in Document.text.")
+    text: str = Field(description="Normalised text of the page, in reading order, without running headers and footers.")
+    has_text_layer: bool = Field(default=True, description="False when the page carries no extractable text (a scan).")
+    columns: int = Field(default=1, ge=1, description="Number of text columns detected on the page.")
+
+    @property
+    def span(self) -> Span:
+        return Span(start=self.offset, end=self.offset + len(self.text))
+
+
+class Section(_Model):
+    """A heading and the stretch of text it governs."""
+
+    title: str = Field(description="Heading text as it appears in the document.")
+    label: str = Field(
+        description="Canonical section label: abstract, introduction, methods, results, discussion, "
+        "conclusion, references, acknowledgements, funding, other; or a slug of the heading for supplier documents."
+    )
+    level: int = Field(default=1, ge=1, description="Heading depth, 1 for top-level headings.")
+    page: int = Field(ge=1, description="Page on which the heading appears.")
+    span: Span = Field(description="From the heading to the start of the next heading of the same or higher level.")
+    heading_span: Span = Field(description="The heading itself.")
+
+
+class Sentence(_Model):
+    """A sentence (or table row) with its grounding."""
+
+    page: int = Field(ge=1, description="Page the sentence lies on; sentences never cross pages.")
+    span: Span = Field(description="Where the sentence lies in Document.text.")
+    text: str = Field(description="Verbatim Document.text[span.start:span.end].")
+    section: str | None = Field(default=None, description="Label of the section the sentence belongs to.")
+    in_table: bool = Field(default=False, description="True for a table row rather than running prose.")
+
+
+class TableRow(_Model):
+    """One row of a table, its cells in left-to-right order."""
+
+    span: Span = Field(description="Where the row lies in Document.text.")
+    cells: list[str] = Field(description="Cell texts, left to right.")
+    is_header: bool = Field(default=False, description="True for a row taken to hold column labels.")
+
+
+class Table(_Model):
+    """A table kept row by row so that every number stays with its row and column labels."""
+
+    page: int = Field(ge=1, description="Page the table lies on.")
+    span: Span = Field(description="From the first row to the last row.")
+    caption: str | None = Field(default=None, description="Caption line such as 'Table 2 Outcomes at 6 months', when found.")
+    header: list[str] = Field(default_factory=list, description="Column labels (from the header row), when found.")
+    rows: list[TableRow] = Field(description="Rows in reading order, header rows included.")
+
+
+class Reference(_Model):
+    """One entry of the document's reference list."""
+
+    key: str = Field(description="The marker that cites it: '12' for numbered lists, 'Smith 2019' for author-year lists.")
+    text: str = Field(description="Verbatim text of the entry.")
+    page: int = Field(ge=1, description="Page on which the entry starts.")
+    span: Span = Field(description="Where the entry lies in Document.text.")
+    doi: str | None = Field(default=None, description="DOI found in the entry, lower-cased.")
+    year: int | None = Field(default=None, description="Publication year found in the entry.")
+
+
+class Passage(_Model):
+    """The retrieval unit: a run of sentences within one page and section."""
+
+    id: str = Field(description="Stable id: '<doc_id>:<index>'.")
+    doc_id: str = Field(description="Id of the document the passage comes from.")
+    index: int = Field(ge=0, description="Position of the passage in the document.")
+    page: int = Field(ge=1, description="Page the passage lies on.")
+    span: Span = Field(description="Where the passage lies in Document.text.")
+    section: str | None = Field(default=None, description="Label of the section the passage belongs to.")
+    text: str = Field(description="Verbatim Document.text[span.start:span.end].")
+
+
+class Document(_Model):
+    """A parsed document: pages, structure and passages, all grounded in ``text``."""
+
+    id: str = Field(description="SHA-256 of the file's bytes, hex: re-ingesting the same file is a no-op.")
+    filename: str = Field(description="Name of the file as given by the user.")
+    kind: DocumentKind = Field(description="Detected (or user-set) kind of document.")
+    kind_source: str = Field(default="detected", description="'detected' or 'user' (set by the caller).")
+    title: str | None = Field(default=None, description="Title from the PDF metadata or the first large heading.")
+    media_type: str = Field(default="application/pdf", description="Type of the source: application/pdf, text/plain, text/markdown.")
+    page_count: int = Field(ge=0, description="Number of pages in the source.")
+    pages: list[Page] = Field(description="Pages in order; their texts joined with '\\n\\n' form Document.text.")
+    text: str = Field(description="Normalised full text; every span indexes into it.")
+    sections: list[Section] = Field(default_factory=list, description="Headings and their extents.")
+    sentences: list[Sentence] = Field(default_factory=list, description="Sentences and table rows with spans.")
+    tables: list[Table] = Field(default_factory=list, description="Tables, row by row.")
+    references: list[Reference] = Field(default_factory=list, description="Entries of the reference list.")
+    passages: list[Passage] = Field(default_factory=list, description="Retrieval units cut from the sentences.")
+    warnings: list[str] = Field(default_factory=list, description="Quality warnings, e.g. 'page 4 has no text layer'.")
+    metadata: dict[str, str] = Field(default_factory=dict, description="PDF metadata (author, producer, …) and parser facts.")
+    parser: str = Field(default="", description="Name and version of the parser that produced the document.")
+
+    def page_at(self, offset: int) -> int:
+        """Return the number of the page holding character ``offset`` of ``text``."""
+        for page in reversed(self.pages):
+            if offset >= page.offset:
+                return page.number
+        return 1
+
+    def section_at(self, offset: int) -> Section | None:
+        """Return the innermost section holding character ``offset``, if any."""
+        found = None
+        for section in self.sections:
+            if section.span.start <= offset < section.span.end:
+                if found is None or section.level >= found.level:
+                    found = section
+        return found
+
+
+# --- claims and quantities -------------------------------------------------------------------
+
+
+class QuantityKind(str, Enum):
+    percent = "percent"
+    relative_change = "relative_change"
+    absolute_change = "absolute_change"
+    ratio = "ratio"
+    mean_difference = "mean_difference"
+    ci = "ci"
+    p_value = "p_value"
+    currency = "currency"
+    count = "count"
+    sample_size = "sample_size"
+    duration = "duration"
+    rate = "rate"
+
+
+class RatioMeasure(str, Enum):
+    RR = "RR"
+    OR = "OR"
+    HR = "HR"
+    IRR = "IRR"
+
+
+class Quantity(_Model):
+    """A number found in a claim, normalised, with the exact text it came from."""
+
+    kind: QuantityKind = Field(description="What the number measures.")
+    value: float = Field(description="The number as a magnitude; the direction of an effect lives in the claim.")
+    low: float | None = Field(default=None, description="Lower bound of its interval, when one is given.")
+    high: float | None = Field(default=None, description="Upper bound of its interval, when one is given.")
+    unit: str = Field(default="", description="'%', an ISO 4217 code, a time unit (days, hours, …) or '' for pure numbers.")
+    measure: RatioMeasure | None = Field(default=None, description="For ratios: RR, OR, HR or IRR.")
+    comparator_op: str | None = Field(default=None, description="For p-values and bounds: '<', '<=', '=', '>', '>='.")
+    price_year: str | None = Field(default=None, description="For money: the price year when stated, e.g. '2023/24'.")
+    per: str | None = Field(default=None, description="Denominator of a rate or unit cost, e.g. 'patient', '1,000 bed days'.")
+    text: str = Field(description="The exact text of the quantity in the document.")
+    span: Span | None = Field(default=None, description="Where the quantity lies in Document.text.")
+
+
+class ClaimCategory(str, Enum):
+    outcome = "outcome"
+    cost = "cost"
+    safety = "safety"
+    resource_use = "resource_use"
+    experience = "experience"
+    environmental = "environmental"
+    social = "social"
+    supply = "supply"
+
+
+class VBPDomain(str, Enum):
+    efficiency = "efficiency"
+    patient_and_staff = "patient_and_staff"
+    supply_chain = "supply_chain"
+    social_value = "social_value"
+    purpose = "purpose"
+    whole_life_cost = "whole_life_cost"
+
+
+class Direction(str, Enum):
+    increase = "increase"
+    decrease = "decrease"
+    no_difference = "no_difference"
+    unspecified = "unspecified"
+
+
+class EvidenceLevel(str, Enum):
+    """Study design behind a claim, strongest first."""
+
+    systematic_review = "systematic_review"
+    rct = "rct"
+    cohort = "cohort"
+    case_series = "case_series"
+    economic_evaluation = "economic_evaluation"
+    audit = "audit"
+    bench = "bench"
+    expert_opinion = "expert_opinion"
+    none = "none"
+
+
+class Citation(_Model):
+    """A citation marker in a claim and the reference it resolves to."""
+
+    marker: str = Field(description="The marker as written, e.g. '[3]', '3,4' or '(Smith 2019)'.")
+    keys: list[str] = Field(default_factory=list, description="Reference keys the marker resolves to.")
+    span: Span | None = Field(default=None, description="Where the marker lies in Document.text.")
+
+
+class Claim(_Model):
+    """A grounded statement about the effect, cost, safety or other value of an intervention."""
+
+    id: str = Field(default="", description="Stable id: '<doc_id>:c<index>' once stored.")
+    doc_id: str = Field(description="Id of the document the claim comes from.")
+    page: int = Field(ge=1, description="Page holding the quote.")
+    span: Span = Field(description="Where the quote lies in Document.text.")
+    quote: str = Field(min_length=1, description="Verbatim Document.text[span.start:span.end]; a claim that cannot be grounded is never stored.")
+    passage_id: str | None = Field(default=None, description="Passage holding the quote.")
+    section: str | None = Field(default=None, description="Label of the section holding the quote.")
+    category: ClaimCategory = Field(description="What kind of value the claim is about.")
+    domain: VBPDomain = Field(description="VBP value domain the claim counts towards.")
+    direction: Direction = Field(default=Direction.unspecified, description="Direction of the outcome measure.")
+    outcome: str = Field(default="", description="The outcome measured, e.g. 'surgical site infection'.")
+    intervention: str = Field(default="", description="The product, service or treatment the claim is about.")
+    comparator: str = Field(default="", description="What it is compared with, if anything.")
+    population: str = Field(default="", description="Who the claim is about.")
+    timepoint: str = Field(default="", description="When the outcome was measured, e.g. '12 months'.")
+    quantities: list[Quantity] = Field(default_factory=list, description="Numbers in the quote.")
+    hedged: bool = Field(default=False, description="True when the claim is hedged ('may', 'up to', 'potential').")
+    citations: list[Citation] = Field(default_factory=list, description="Citation markers and the references they resolve to.")
+    evidence_level: EvidenceLevel = Field(default=EvidenceLevel.none, description="Study design behind the claim.")
+    extractor: str = Field(description="Registry name of the extractor, e.g. 'claims.rules.v1'.")
+    extractor_version: str = Field(default="", description="Version of the extractor's code or weights.")
+    prompt_version: str | None = Field(default=None, description="Prompt name and version for LLM extractors.")
+    confidence: float = Field(default=0.5, ge=0.0, le=1.0, description="Extractor's confidence that this is a claim.")
+
+
+class Stance(str, Enum):
+    supports = "supports"
+    contradicts = "contradicts"
+    not_enough_info = "not_enough_info"
+
+
+class NumericVerdict(str, Enum):
+    match = "match"
+    mismatch = "mismatch"
+    not_comparable = "not_comparable"
+
+
+class NumericCheck(_Model):
+    """A claim's numbers checked against a passage's."""
+
+    verdict: NumericVerdict = Field(description="match, mismatch or not_comparable.")
+    claimed: Quantity | None = Field(default=None, description="The claim's quantity that was compared.")
+    found: Quantity | None = Field(default=None, description="The source's quantity (given or recomputed).")
+    recomputed_from: str | None = Field(default=None, description="How the source value was derived, e.g. '12/200 vs 22/200'.")
+    note: str = Field(default="", description="Human-readable explanation.")
+
+
+class SupportLink(_Model):
+    """A passage judged against a claim."""
+
+    claim_id: str = Field(description="Id of the claim.")
+    passage_id: str = Field(description="Id of the passage.")
+    stance: Stance = Field(description="Whether the passage supports or contradicts the claim.")
+    score: float = Field(ge=0.0, le=1.0, description="Confidence in the stance.")
+    retrieval_score: float = Field(default=0.0, description="Score of the passage in retrieval.")
+    numeric: NumericCheck | None = Field(default=None, description="Numbers of the claim against the passage.")
+    cited: bool = Field(default=False, description="True when the passage comes from a document the claim cites.")
+
+
+class Decision(str, Enum):
+    accepted = "accepted"
+    rejected = "rejected"
+    corrected = "corrected"
+
+
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class ReviewDecision(_Model):
+    """A reviewer's decision on a claim. Decisions are appended, never edited."""
+
+    claim_id: str = Field(description="Id of the claim.")
+    reviewer: str = Field(min_length=1, description="Who decided.")
+    decision: Decision = Field(description="accepted, rejected or corrected.")
+    corrections: dict[str, object] = Field(
+        default_factory=dict, description="For 'corrected': the claim fields changed and their new values."
+    )
+    reason: str = Field(default="", description="Why the reviewer decided so.")
+    at: Annotated[datetime, Field(default_factory=_utcnow, description="When the decision was made (UTC).")]
+
+
+class IngestStatus(str, Enum):
+    """Outcome of ingesting one file."""
+
+    stored = "stored"
+    unchanged = "unchanged"
+    failed = "failed"

@@ -1,0 +1,1 @@
+"""Passage indexing, search and support checking."""
