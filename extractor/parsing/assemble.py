@@ -18,9 +18,17 @@ KNOWN_HEADING = re.compile(
     r"methods and materials|study design|results?|findings|discussion|conclusions?|interpretation|"
     r"references|bibliography|literature cited|acknowledge?ments?|funding|competing interests|"
     r"conflicts? of interest|declaration of interests|limitations|executive summary|"
-    r"research in context|additional files?|abbreviations|author contributions|supplementary material)"
+    r"research in context|additional files?|abbreviations|author contributions|supplementary material|"
+    r"research design and methods|objectives?)"
     r"\s*:?$",
     re.IGNORECASE,
+)
+
+
+# An upper-case section name running into the first sentence of its paragraph.
+RUN_IN_HEADING = re.compile(
+    r"^((?:RESEARCH DESIGN AND |MATERIALS AND |PATIENTS AND )?METHODS|BACKGROUND|OBJECTIVES?|RESULTS|CONCLUSIONS?|"
+    r"INTRODUCTION|DISCUSSION|ABSTRACT|SUMMARY)\s+(?=[A-Z][a-z])"
 )
 
 
@@ -140,7 +148,12 @@ def _assemble_page(rows: list[Row], number: int, body: float, pitch: float, voca
                 prev = row
                 continue
         parts.append(text)
-        blocks.append(Block(kind, number, pos, pos + len(text), row.size, row.bold, row.cells))
+        run_in = RUN_IN_HEADING.match(text) if kind == "para" else None
+        if run_in:  # "RESEARCH DESIGN AND METHODS This prospective study…"
+            blocks.append(Block("heading", number, pos, pos + len(run_in.group(1)), row.size, True))
+            blocks.append(Block(kind, number, pos + run_in.end(), pos + len(text), row.size, row.bold, row.cells))
+        else:
+            blocks.append(Block(kind, number, pos, pos + len(text), row.size, row.bold, row.cells))
         pos += len(text)
         prev, prev_kind = row, kind
     return "".join(parts), blocks
@@ -151,7 +164,8 @@ def _glue(prev: Row, prev_kind: str, row: Row, kind: str, pitch: float) -> str:
     if kind == "table_row" or prev_kind == "table_row":
         return "\n"
     if kind == "heading" or prev_kind == "heading":
-        if kind == prev_kind == "heading" and abs(prev.size - row.size) < 0.5 and prev.column == row.column and prev.y0 - row.y1 < pitch:
+        if (kind == prev_kind == "heading" and abs(prev.size - row.size) < 0.5 and prev.column == row.column
+                and prev.y0 - row.y1 < pitch and not KNOWN_HEADING.match(prev.text.strip())):
             return " "  # a heading set on two lines
         return "\n"
     if prev.column != row.column:

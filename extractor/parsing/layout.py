@@ -58,43 +58,49 @@ class Row:
         return self.cells >= 2
 
 
-def find_gutter(lines: list[Line], width: float) -> float | None:
-    """Return the x of the gutter between two text columns, or None for a one-column page.
+def find_gutter(lines: list[Line], x_lo: float, x_hi: float, page_width: float | None = None) -> float | None:
+    """Return the x of a gutter between two text columns within ``[x_lo, x_hi]``, or None.
 
-    A gutter is an x position near the middle of the page that few lines cross while many
-    lines lie wholly on each side of it.
+    A gutter is an x position that few lines cross while many lines lie wholly on each side
+    of it, and the lines on each side are wide for their side (running text), not the narrow
+    cells of a table.
     """
     body = [ln for ln in lines if len(ln.text.strip()) >= 3]
-    if len(body) < 12:
+    if len(body) < 8:
         return None
-    best: tuple[int, int, float] | None = None
-    lo, hi = int(width * 0.3), int(width * 0.7)
-    for g in range(lo, hi + 1, 2):
+    width = x_hi - x_lo
+    best: tuple[int, int, float, float] | None = None
+    for g in range(int(x_lo + 0.12 * width), int(x_hi - 0.12 * width) + 1, 2):
         left = sum(1 for ln in body if ln.x1 <= g)
         right = sum(1 for ln in body if ln.x0 >= g)
         cross = len(body) - left - right
-        if min(left, right) < max(5, 0.15 * len(body)):
+        if min(left, right) < max(4, 0.1 * len(body)) or cross > 0.6 * len(body):
             continue
-        if cross <= 0.35 * len(body) and not _prose_columns(body, g, width):
-            continue
-        key = (cross, -min(left, right), abs(g - width / 2))
+        key = (cross, -min(left, right), abs(g - (x_lo + x_hi) / 2), float(g))
         if best is None or key < best:
-            best = key + (g,)  # type: ignore[assignment]
+            best = key
     if best is None:
         return None
-    cross = best[0]
-    if cross > 0.35 * len(body):
+    g = best[3]
+    if not _prose_columns(body, g, page_width or width):
         return None
-    return float(best[3])  # type: ignore[misc]
+    return g
 
 
-def _prose_columns(lines: list[Line], g: float, width: float) -> bool:
-    """Columns of running text are wide; the cells of a table are not."""
+def _prose_columns(lines: list[Line], g: float, page_width: float) -> bool:
+    """Columns hold running text: wide lines, or lines of words; the cells of a table are
+    narrow and mostly numbers."""
     for side in ([ln for ln in lines if ln.x1 <= g], [ln for ln in lines if ln.x0 >= g]):
         widths = sorted(ln.x1 - ln.x0 for ln in side)
-        if not widths or widths[len(widths) // 2] < 0.25 * width:
+        if widths[len(widths) // 2] >= 0.18 * page_width:
+            continue
+        wordy = sum(1 for ln in side if len(_WORD.findall(ln.text)) >= 3)
+        if wordy < 0.5 * len(side):
             return False
     return True
+
+
+_WORD = re.compile(r"[A-Za-z\u00c0-\u024f]{2,}")
 
 
 def cluster_rows(lines: list[Line], column: int = 0) -> list[Row]:
@@ -139,35 +145,43 @@ def _finish_row(row: Row) -> None:
 def reading_order(lines: list[Line], width: float) -> tuple[list[Row], int]:
     """Put a page's lines in reading order.
 
-    On a two-column page each band between full-width elements (title, wide tables,
+    Columns are found recursively (a narrow side column beside two text columns, as on a BMJ
+    first page, is three columns). Each band between full-width elements (title, wide tables,
     figure captions) is read left column first, then right column.
 
     Returns:
-        The rows in reading order and the number of columns found (1 or 2).
+        The rows in reading order and the largest number of columns side by side.
     """
-    gutter = find_gutter(lines, width)
+    if not lines:
+        return [], 1
+    return _order(lines, 0.0, width, width, depth=0)
+
+
+def _order(lines: list[Line], x_lo: float, x_hi: float, page_width: float, depth: int) -> tuple[list[Row], int]:
+    gutter = find_gutter(lines, x_lo, x_hi, page_width) if depth < 3 else None
     if gutter is None:
         return cluster_rows(lines), 1
     spanning = [ln for ln in lines if ln.x0 < gutter < ln.x1]
+    span_rows = cluster_rows(spanning)
     left = [ln for ln in lines if ln.x1 <= gutter]
     right = [ln for ln in lines if ln.x0 >= gutter]
-    span_rows = cluster_rows(spanning, column=0)
-    left_rows = cluster_rows(left, column=1)
-    right_rows = cluster_rows(right, column=2)
     ordered: list[Row] = []
-    li = ri = 0
-    for srow in span_rows:
-        cut = (srow.y0 + srow.y1) / 2
-        while li < len(left_rows) and (left_rows[li].y0 + left_rows[li].y1) / 2 > cut:
-            ordered.append(left_rows[li])
-            li += 1
-        while ri < len(right_rows) and (right_rows[ri].y0 + right_rows[ri].y1) / 2 > cut:
-            ordered.append(right_rows[ri])
-            ri += 1
-        ordered.append(srow)
-    ordered.extend(left_rows[li:])
-    ordered.extend(right_rows[ri:])
-    return ordered, 2
+    columns = 2
+    cuts = [(r.y0 + r.y1) / 2 for r in span_rows] + [float("-inf")]
+    top = float("inf")
+    for i, cut in enumerate(cuts):
+        for side, lo, hi, col in ((left, x_lo, gutter, 1), (right, gutter, x_hi, 2)):
+            band = [ln for ln in side if cut < ln.cy <= top]
+            if band:
+                rows, n = _order(band, lo, hi, page_width, depth + 1)
+                for r in rows:
+                    r.column = r.column * 3 + col if depth else col
+                ordered.extend(rows)
+                columns = max(columns, n + 1)
+        if i < len(span_rows):
+            ordered.append(span_rows[i])
+        top = cut
+    return ordered, columns
 
 
 _DIGITS = re.compile(r"\d+")

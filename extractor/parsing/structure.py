@@ -11,7 +11,8 @@ _CANONICAL = {
     "abstract": "abstract", "summary": "abstract", "executive summary": "abstract",
     "background": "introduction", "introduction": "introduction", "research in context": "introduction",
     "method": "methods", "methods": "methods", "materials and methods": "methods", "patients and methods": "methods",
-    "methods and materials": "methods", "study design": "methods",
+    "methods and materials": "methods", "study design": "methods", "research design and methods": "methods",
+    "objective": "abstract", "objectives": "abstract",
     "result": "results", "results": "results", "findings": "results",
     "discussion": "discussion", "interpretation": "discussion", "limitations": "discussion",
     "conclusion": "conclusion", "conclusions": "conclusion",
@@ -178,7 +179,8 @@ def find_tables(text: str, blocks: list[Block]) -> list[Table]:
 
 
 _NUMBERED = re.compile(r"(?:(?<=^)|(?<=[\s]))\[?(\d{1,3})[\].)]?\s+(?=[A-Z(\[“\"'])")
-_AUTHOR_START = re.compile(r"^[A-Z][A-Za-z'’\-]+(?: [a-z]{1,3})?,? (?:[A-Z]\.? ?-?){1,3}[,.]|^[A-Z][A-Za-z'’\-]+, [A-Z][a-z]+")
+# Used with .match(text, pos), which anchors at pos: no "^" (it would only match at 0).
+_AUTHOR_START = re.compile(r"[A-Z][A-Za-z'’\-]+(?: [a-z]{1,3})?,? (?:[A-Z]\.? ?-?){1,3}[,.:]|[A-Z][A-Za-z'’\-]+, [A-Z][a-z]+")
 _DOI = re.compile(r"\b(10\.\d{4,9}/[^\s\"<>]+)", re.IGNORECASE)
 _YEAR = re.compile(r"\b(19[5-9]\d|20[0-4]\d)\b")
 
@@ -186,13 +188,16 @@ _YEAR = re.compile(r"\b(19[5-9]\d|20[0-4]\d)\b")
 def find_references(text: str, sections: list[Section], blocks: list[Block], page_at) -> list[Reference]:
     """Split the reference list into numbered or author-year entries."""
     refs_secs = [s for s in sections if s.label == "references" and canonical_label(s.title) == "references"]
-    if not refs_secs:
-        return []
-    sec = refs_secs[-1]
-    start, end = sec.heading_span.end, sec.span.end
-    entries = _numbered_entries(text, start, end)
-    if not entries:
-        entries = _author_year_entries(text, [b for b in blocks if start <= b.start < end])
+    if refs_secs:
+        start, end = refs_secs[-1].heading_span.end, refs_secs[-1].span.end
+        entries = _numbered_entries(text, start, end)
+        if not entries:
+            entries = _author_year_entries(text, [b for b in blocks if start <= b.start < end])
+    else:
+        # No heading (BMJ sets none): a long numbered list of dated entries near the end.
+        start = int(len(text) * 0.6)
+        entries = _numbered_entries(text, start, len(text))
+        entries = entries if entries and entries[0][0] == "1" and len(entries) >= 8 and all(_YEAR.search(text, a, e) for _, a, e in entries[:8]) else []
     out = []
     for key, a, e in entries:
         a, e = _trim(text, a, e)
@@ -209,9 +214,10 @@ def find_references(text: str, sections: list[Section], blocks: list[Block], pag
 
 
 def _numbered_entries(text: str, start: int, end: int) -> list[tuple[str, int, int]]:
-    cands = [(int(m.group(1)), m.start()) for m in _NUMBERED.finditer(text, start, end)]
+    cands = [(int(m.group(1)), m.start()) for m in _NUMBERED.finditer(text, start, end) if int(m.group(1)) > 0]
     best: list[tuple[int, int]] = []
-    for first_i in range(min(6, len(cands))):
+    starts = set(range(min(6, len(cands)))) | {i for i, (num, _) in enumerate(cands) if num == 1}
+    for first_i in sorted(starts):
         chain = [cands[first_i]]
         for num, pos in cands[first_i + 1 :]:
             if num == chain[-1][0] + 1:
@@ -274,8 +280,10 @@ def cut_passages(doc_id: str, text: str, sentences: list[Sentence], sections: li
 
 
 _SUPPLIER = re.compile(
-    r"\b(tender|supplier|value proposition|value-based procurement|commercial in confidence|our (?:product|service|device|solution)s?"
-    r"|we (?:offer|provide|supply)|NHS Supply Chain|framework agreement|lot \d|whole[- ]life cost|social value|unit price)\b",
+    r"\b(tender|supplier|submission|value proposition|value-based procurement|procurement|commercial in confidence|"
+    r"our (?:products?|services?|devices?|solutions?|response|company)|we (?:offer|provide|supply|manufacture)|NHS Supply Chain|"
+    r"framework agreement|lot \d+|whole[- ]life cost|social value|unit price|data on file|integrated care board|"
+    r"Ltd|Limited|plc|warranty|lead times?|modern slavery)\b",
     re.IGNORECASE,
 )
 _PAPER = re.compile(
@@ -283,16 +291,23 @@ _PAPER = re.compile(
     r"trial registration|p ?[<=] ?0?\.\d+|abstract)\b",
     re.IGNORECASE,
 )
+_PAPER_SECTIONS = {"abstract", "methods", "results", "discussion"}
 
 
 def guess_kind(text: str, sections: list[Section]) -> DocumentKind:
-    """Guess whether a document is a supplier submission, a clinical paper or something else."""
+    """Guess whether a document is a supplier submission, a clinical paper or something else.
+
+    A paper has the standard sections; a submission speaks of tenders, suppliers and prices.
+    Either way the guess can be overridden by the user.
+    """
     labels = {s.label for s in sections}
-    paper = len(_PAPER.findall(text)) + 15 * len(labels & {"abstract", "methods", "results", "discussion", "references"})
-    supplier = 3 * len(_SUPPLIER.findall(text))
-    words = max(1, len(text) // 6)
-    if supplier >= 12 and supplier >= paper * 0.5:
+    words = max(1, len(text.split()))
+    supplier = len(_SUPPLIER.findall(text)) / words * 1000
+    paper = len(_PAPER.findall(text)) / words * 1000
+    if len(labels & _PAPER_SECTIONS) >= 3 and supplier < 8:
+        return DocumentKind.clinical_paper
+    if supplier >= 8 and supplier >= paper * 0.5:
         return DocumentKind.supplier_submission
-    if paper >= 40 or (paper / words > 0.004 and {"methods", "results"} & labels):
+    if paper >= 6 or len(labels & _PAPER_SECTIONS) >= 2:
         return DocumentKind.clinical_paper
     return DocumentKind.other

@@ -1,0 +1,101 @@
+"""Check the demo corpus gold file against the rendered PDFs.
+
+For every claim in ``corpus/gold.jsonl`` this opens the document's PDF with pypdfium2, collapses all
+whitespace to single spaces on both sides, and checks that the claim's ``quote`` occurs on the stated
+``page``. It also checks the record's shape (kind, categories, directions, quantity kinds and units)
+and that each quantity's optional ``text`` lies inside its quote. It prints a summary (documents,
+pages, claims per category) and exits non-zero on any miss. Run ``python -m eval.corpus_check [GOLD]``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pypdfium2 as pdfium
+
+GOLD = Path(__file__).resolve().parent.parent / "corpus" / "gold.jsonl"
+CATEGORIES = {"outcome", "cost", "safety", "resource_use", "experience", "environmental", "social", "supply"}
+DIRECTIONS = {"increase", "decrease", "no_difference", "unspecified"}
+KINDS = {"percent", "relative_change", "absolute_change", "ratio", "mean_difference", "ci", "p_value", "currency",
+         "count", "sample_size", "duration", "rate"}
+UNITS = {"", "%", "days", "hours", "minutes", "weeks", "months", "years"}
+CLAIM_KEYS = {"quote", "page", "category", "direction", "outcome", "intervention", "comparator", "quantities"}
+
+
+def norm(text: str) -> str:
+    """Collapse every run of whitespace to one space and trim the ends."""
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def page_texts(pdf_path: Path) -> list[str]:
+    """Whitespace-normalised text of each page, in order."""
+    pdf = pdfium.PdfDocument(str(pdf_path))
+    try:
+        return [norm(pdf[i].get_textpage().get_text_range()) for i in range(len(pdf))]
+    finally:
+        pdf.close()
+
+
+def check_claim(claim: dict, pages: list[str]) -> list[str]:
+    """Return the problems found with one gold claim (empty when it is fine)."""
+    problems = [f"missing key {key!r}" for key in sorted(CLAIM_KEYS - claim.keys())]
+    if problems:
+        return problems
+    if claim["category"] not in CATEGORIES:
+        problems.append(f"unknown category {claim['category']!r}")
+    if claim["direction"] not in DIRECTIONS:
+        problems.append(f"unknown direction {claim['direction']!r}")
+    for q in claim["quantities"]:
+        unit_ok = q.get("unit") in UNITS or re.fullmatch(r"[A-Z]{3}", q.get("unit", "") or "")
+        if q.get("kind") not in KINDS or not unit_ok or not isinstance(q.get("value"), (int, float)):
+            problems.append(f"bad quantity {q}")
+        if "text" in q and q["text"] not in claim["quote"]:
+            problems.append(f"quantity text {q['text']!r} not in quote")
+    page = claim["page"]
+    quote = norm(claim["quote"])
+    if not isinstance(page, int) or not 1 <= page <= len(pages):
+        problems.append(f"page {page} out of range 1..{len(pages)}")
+    elif quote not in pages[page - 1]:
+        found = [i + 1 for i, text in enumerate(pages) if quote in text]
+        where = f"found on page(s) {found}" if found else "not found on any page"
+        problems.append(f"quote not on page {page} ({where})")
+    return problems
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    gold_path = Path(args[0]) if args else GOLD
+    docs = [json.loads(line) for line in gold_path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    misses, total_pages, n_claims = 0, 0, 0
+    categories: Counter[str] = Counter()
+    print(f"{'document':42} {'pages':>5} {'claims':>6} {'misses':>6}")
+    for doc in docs:
+        pages = page_texts(gold_path.parent / doc["path"])
+        doc_misses = 0
+        if doc.get("kind") != "supplier_submission":
+            print(f"  {doc['doc_id']}: kind is {doc.get('kind')!r}")
+            doc_misses += 1
+        for i, claim in enumerate(doc["claims"]):
+            for problem in check_claim(claim, pages):
+                print(f"  {doc['doc_id']} claim {i}: {problem}: {claim.get('quote', '')[:80]!r}")
+                doc_misses += 1
+            categories[claim.get("category", "?")] += 1
+        print(f"{doc['doc_id']:42} {len(pages):>5} {len(doc['claims']):>6} {doc_misses:>6}")
+        misses += doc_misses
+        total_pages += len(pages)
+        n_claims += len(doc["claims"])
+    print(f"\n{len(docs)} documents, {total_pages} pages, {n_claims} claims, {misses} misses")
+    print("claims per category: " + ", ".join(f"{c} {n}" for c, n in sorted(categories.items())))
+    mismatches = [(d["doc_id"], c["quote"]) for d in docs for c in d["claims"]
+                  if c.get("source_check", {}).get("expected") == "mismatch"]
+    checked = sum(1 for d in docs for c in d["claims"] if "source_check" in c)
+    print(f"claims with a source check: {checked}, expected mismatches: {len(mismatches)}")
+    return 1 if misses else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,197 @@
+"""Render the project's demo corpus: every ``corpus/submissions/*.md`` becomes a ``.pdf`` beside it.
+
+The Markdown sources use a small subset: a front-matter block (``supplier:`` and ``title:`` lines
+between ``---`` fences), ``#``/``##`` headings, paragraphs, ``- `` bullets, pipe tables (first row is
+the header, the ``|---|`` line is skipped), ``1. `` numbered lists, ``**bold**`` and ``---`` on a line of
+its own for a page break. Every page gets a
+running header (supplier and document title) and a footer ("Commercial in confidence", "Page N of M"),
+so that the parser's header and footer removal is exercised.
+
+Text is set in Bitstream Vera (shipped with reportlab), embedded as a TrueType subset so that £, €, µ
+and ± extract back as themselves. Rendering is deterministic (``invariant=1``): re-running gives the
+same bytes. Run ``python -m eval.corpus_render [FILE.md ...]``.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from io import BytesIO
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_LEFT
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+SUBMISSIONS = Path(__file__).resolve().parent.parent / "corpus" / "submissions"
+MARGIN = 20 * mm
+
+pdfmetrics.registerFont(TTFont("Vera", "Vera.ttf"))
+pdfmetrics.registerFont(TTFont("Vera-Bold", "VeraBd.ttf"))
+pdfmetrics.registerFont(TTFont("Vera-Italic", "VeraIt.ttf"))
+pdfmetrics.registerFont(TTFont("Vera-BoldItalic", "VeraBI.ttf"))
+pdfmetrics.registerFontFamily("Vera", normal="Vera", bold="Vera-Bold", italic="Vera-Italic", boldItalic="Vera-BoldItalic")
+
+BODY = ParagraphStyle("body", fontName="Vera", fontSize=10.5, leading=14.5, spaceAfter=6, alignment=TA_LEFT)
+TITLE = ParagraphStyle("title", parent=BODY, fontName="Vera-Bold", fontSize=16, leading=20, spaceAfter=8,
+                       textColor=colors.HexColor("#1f3a5f"))
+H2 = ParagraphStyle("h2", parent=BODY, fontName="Vera-Bold", fontSize=12, leading=15, spaceBefore=8, spaceAfter=4,
+                    textColor=colors.HexColor("#1f3a5f"))
+BULLET = ParagraphStyle("bullet", parent=BODY, leftIndent=12, bulletIndent=2, spaceAfter=3)
+NUMBERED = ParagraphStyle("numbered", parent=BODY, fontSize=8.5, leading=11, leftIndent=14, firstLineIndent=-14,
+                          spaceAfter=3)
+CELL = ParagraphStyle("cell", parent=BODY, fontSize=9, leading=12, spaceAfter=0)
+CELL_HEAD = ParagraphStyle("cellhead", parent=CELL, fontName="Vera-Bold")
+
+
+def inline(text: str) -> str:
+    """Escape text for reportlab's paragraph markup and turn ``**bold**`` into ``<b>``."""
+    return re.sub(r"\*\*(.+?)\*\*", r"<b>\1</b>", escape(text.strip()))
+
+
+def parse(source: str) -> tuple[dict[str, str], list[tuple[str, object]]]:
+    """Split a Markdown source into its front matter and a list of (block kind, content) pairs."""
+    meta: dict[str, str] = {}
+    lines = source.splitlines()
+    if lines and lines[0].strip() == "---":
+        end = lines.index("---", 1)
+        for line in lines[1:end]:
+            key, _, value = line.partition(":")
+            meta[key.strip()] = value.strip()
+        lines = lines[end + 1 :]
+    blocks: list[tuple[str, object]] = []
+    para: list[str] = []
+    table: list[list[str]] = []
+    in_item = False  # True while the lines that follow may continue a bullet or numbered item
+
+    def flush() -> None:
+        if para:
+            blocks.append(("p", " ".join(para)))
+            para.clear()
+        if table:
+            blocks.append(("table", [row[:] for row in table]))
+            table.clear()
+
+    for raw in lines:
+        line = raw.strip()
+        if line.startswith("|"):
+            if para:
+                flush()
+            if not re.fullmatch(r"\|[\s:|-]+\|", line):
+                table.append([cell.strip() for cell in line.strip("|").split("|")])
+            continue
+        if table:
+            flush()
+        if not line:
+            flush()
+            in_item = False
+        elif line == "---":
+            flush()
+            blocks.append(("pagebreak", ""))
+        elif line.startswith("## "):
+            flush()
+            blocks.append(("h2", line[3:]))
+        elif line.startswith("# "):
+            flush()
+            blocks.append(("h1", line[2:]))
+        elif line.startswith("- ") or re.match(r"\d+\. ", line):
+            flush()
+            blocks.append(("bullet", line[2:]) if line.startswith("- ") else ("numbered", line))
+            in_item = True
+        elif in_item:  # a continuation line of a bullet or numbered item
+            kind, text = blocks[-1]
+            blocks[-1] = (kind, f"{text} {line}")
+        else:
+            para.append(line)
+    flush()
+    return meta, blocks
+
+
+def make_table(rows: list[list[str]], width: float) -> Table:
+    """A grid table whose column widths follow the length of the longest cell in each column."""
+    ncols = max(len(row) for row in rows)
+    rows = [row + [""] * (ncols - len(row)) for row in rows]
+    longest = [max(min(len(row[i]), 60) for row in rows) + 4 for i in range(ncols)]
+    widths = [width * n / sum(longest) for n in longest]
+    cells = [[Paragraph(inline(cell), CELL_HEAD if r == 0 else CELL) for cell in row] for r, row in enumerate(rows)]
+    table = Table(cells, colWidths=widths, repeatRows=1, hAlign="LEFT")
+    table.setStyle(TableStyle([
+        ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#8899aa")),
+        ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e3eaf2")),
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("TOPPADDING", (0, 0), (-1, -1), 3),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
+    ]))
+    return table
+
+
+def story(blocks: list[tuple[str, object]], width: float) -> list:
+    """Turn parsed blocks into reportlab flowables."""
+    flow: list = []
+    for kind, content in blocks:
+        if kind == "pagebreak":
+            flow.append(PageBreak())
+        elif kind == "h1":
+            flow.append(Paragraph(inline(content), TITLE))
+        elif kind == "h2":
+            flow.append(Paragraph(inline(content), H2))
+        elif kind == "bullet":
+            flow.append(Paragraph(inline(content), BULLET, bulletText="•"))
+        elif kind == "numbered":
+            flow.append(Paragraph(inline(content), NUMBERED))
+        elif kind == "table":
+            flow.extend([Spacer(1, 3), make_table(content, width), Spacer(1, 8)])
+        else:
+            flow.append(Paragraph(inline(content), BODY))
+    return flow
+
+
+def build(blocks: list[tuple[str, object]], meta: dict[str, str], total: int, out) -> int:
+    """Lay the document out once, writing to ``out``; return the number of pages used."""
+    header = f"{meta.get('supplier', '')} — {meta.get('title', '')}"
+
+    def decorate(canvas, doc) -> None:
+        canvas.saveState()
+        canvas.setFont("Vera", 7.5)
+        canvas.setFillColor(colors.HexColor("#555555"))
+        canvas.drawString(MARGIN, A4[1] - 12 * mm, header)
+        canvas.line(MARGIN, A4[1] - 13.5 * mm, A4[0] - MARGIN, A4[1] - 13.5 * mm)
+        canvas.drawString(MARGIN, 10 * mm, "Commercial in confidence")
+        canvas.drawRightString(A4[0] - MARGIN, 10 * mm, f"Page {doc.page} of {total}")
+        canvas.restoreState()
+
+    doc = SimpleDocTemplate(out, pagesize=A4, leftMargin=MARGIN, rightMargin=MARGIN, topMargin=MARGIN,
+                            bottomMargin=MARGIN, title=meta.get("title", ""), author=meta.get("supplier", ""),
+                            subject="Supplier submission (fictional demo document)", creator="vbp-evidence corpus_render",
+                            invariant=1)
+    doc.build(story(blocks, doc.width), onFirstPage=decorate, onLaterPages=decorate)
+    return doc.page
+
+
+def render(md_path: Path) -> Path:
+    """Render one Markdown submission to a PDF beside it and return the PDF's path."""
+    meta, blocks = parse(md_path.read_text(encoding="utf-8"))
+    pages = build(blocks, meta, 0, BytesIO())  # first pass: count the pages
+    pdf_path = md_path.with_suffix(".pdf")
+    with pdf_path.open("wb") as fh:
+        if build(blocks, meta, pages, fh) != pages:
+            raise RuntimeError(f"{md_path.name}: page count changed between passes")
+    return pdf_path
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    sources = [Path(a) for a in args] or sorted(SUBMISSIONS.glob("*.md"))
+    for md_path in sources:
+        print(render(md_path))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
