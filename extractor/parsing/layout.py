@@ -216,14 +216,22 @@ def find_running_lines(pages: list[tuple[list[Line], float]], *, zone: float = 0
         candidates.append(found)
         counts.update({key for _, key in found})
     need = 2 if n <= 3 else max(3, int(0.3 * n + 0.999))
+    repeated = [key for key, c in counts.items() if c >= need] if n >= 2 else []
     drop: list[set[int]] = []
     for found, (lines, _) in zip(candidates, pages):
         gone = set()
         for i, key in found:
-            if (n >= 2 and counts[key] >= need) or _PAGE_NUMBER.match(lines[i].text):
+            # a fragment of a repeated line counts too: the first page often sets the same
+            # footer in other pieces ("https://e-kcj.org  898")
+            if key in repeated or all(_running_piece(cell, repeated) for cell in lines[i].text.split(CELL_SEP)):
                 gone.add(i)
         drop.append(gone)
     return drop
+
+
+def _running_piece(text: str, repeated: list[str]) -> bool:
+    key = repeat_key(text)
+    return bool(_PAGE_NUMBER.match(text)) or (len(key) >= 8 and any(key in r for r in repeated))
 
 
 def body_size(rows: list[Row]) -> float:

@@ -39,15 +39,23 @@ def find_sections(text: str, blocks: list[Block]) -> list[Section]:
     heads = [b for b in blocks if b.kind == "heading"]
     if not heads:
         return []
-    canon_sizes = sorted(b.size for b in heads if canonical_label(text[b.start : b.end]))
-    sizes = canon_sizes or sorted(b.size for b in heads)
-    ref = sizes[len(sizes) // 2]
+    canonical = {canonical_label(text[b.start : b.end]) for b in heads}
+    # In a paper, any heading not larger than "Methods" is a sub-heading of the standard section
+    # it sits in ("Randomisation and masking" belongs to methods). A supplier document's headings
+    # ("Clinical outcomes", "Whole-life cost") are sections of their own.
+    main = {"abstract", "introduction", "methods", "results", "discussion", "conclusion"}
+    paper_like = len(canonical & {"introduction", "methods", "results", "discussion"}) >= 2
+    if paper_like:  # the size of the main section headings
+        ref = max(b.size for b in heads if canonical_label(text[b.start : b.end]) in main)
+    else:
+        sizes = sorted(b.size for b in heads)
+        ref = sizes[len(sizes) // 2]
     sections: list[Section] = []
     active: str | None = None
     for b in heads:
         title = text[b.start : b.end]
         label = canonical_label(title)
-        level = 1 if (label or b.size >= ref - 0.5) else 2
+        level = 1 if (label or (b.size > ref + 0.5 if paper_like else b.size >= ref - 0.5)) else 2
         if label:
             active = label
         elif level == 1:
@@ -235,6 +243,11 @@ def _author_year_entries(text: str, blocks: list[Block]) -> list[tuple[str, int,
     for b in blocks:
         for m in re.finditer(r"(?:^|(?<=\.\s))(?=[A-Z][A-Za-z'’\-]+,? )", text[b.start : b.end]):
             pos = b.start + m.start()
+            before = text[max(b.start, pos - 3) : pos].rstrip(". ")
+            # the previous entry ends with its pages, year or a bracket ("…;28:55–65. Birmaher B"),
+            # while "…Power Analysis. Hillsdale, NJ" is a publisher's town inside an entry
+            if m.start() > 0 and before and not before[-1].isdigit() and before[-1] not in ")]":
+                continue
             if _AUTHOR_START.match(text, pos):
                 starts.append(pos)
     if len(starts) < 3:
