@@ -49,6 +49,7 @@ def parse_many(
     workers: int,
     password: str | None = None,
     kind: DocumentKind | str | None = None,
+    grace_s: float = HARD_TIMEOUT_GRACE_S,
 ) -> Iterator[tuple[Path, Document | EvidenceError, float]]:
     """Parse files, yielding ``(path, document or error, seconds)`` as each finishes.
 
@@ -63,7 +64,7 @@ def parse_many(
             t0 = time.monotonic()
             yield job.path, _parse_job(job, settings), time.monotonic() - t0
         return
-    limit = settings.timeout_s + HARD_TIMEOUT_GRACE_S
+    limit = settings.timeout_s + grace_s
     queue = list(reversed(jobs))
     ctx = multiprocessing.get_context("forkserver")
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, max_tasks_per_child=50)

@@ -1,0 +1,42 @@
+# Two commands on a fresh machine (see README):
+#   make demo   install everything, then run the main job on corpus/
+#   make test   install everything, then run the whole test suite, slow tier included
+# Plain pip in a venv: the CPU build of torch is installed first so that nothing pulls CUDA wheels.
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+DATA ?= data/demo
+STAMP := $(VENV)/.installed
+
+.PHONY: install demo test test-fast bench corpus clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet torch==2.13.0
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: install
+	VBP_DATA_DIR=$(DATA) $(BIN)/vbp ingest corpus/submissions/*.pdf
+	VBP_DATA_DIR=$(DATA) $(BIN)/vbp show --list
+
+test: install
+	$(BIN)/python -m pytest --slow
+
+test-fast: install
+	$(BIN)/python -m pytest
+
+bench: install
+	$(BIN)/vbp bench --parse-only ../shared/data/rct_numeric/pdfs
+	$(BIN)/vbp bench --parse-only ../shared/data/pdfs
+
+corpus: install
+	$(BIN)/python -m eval.corpus_render
+	$(BIN)/python -m eval.corpus_check
+
+clean:
+	rm -rf $(VENV) data .pytest_cache

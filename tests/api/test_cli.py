@@ -1,0 +1,96 @@
+"""The `vbp` command line, run as a user runs it: exit codes, one-line errors, tables and JSON."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO
+
+pytestmark = pytest.mark.slow
+
+
+def vbp(*args: str, data_dir: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "VBP_DATA_DIR": str(data_dir), "PYTHONPATH": str(REPO)}
+    return subprocess.run([sys.executable, "-m", "api.cli", *args], capture_output=True, text=True, env=env, cwd=REPO, timeout=300)
+
+
+def test_cli_ingest_reports_each_file_and_fails_when_one_fails(tmp_path: Path, shared_pdfs: Path) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    shutil.copy(shared_pdfs / "kcj2017_PMC5711682_Genoss_drug_eluting_stent_RCT.pdf", folder)
+    shutil.copy(shared_pdfs / "awkward_corrupt_git_LFS_pointer_named_pdf.pdf", folder)
+    run = vbp("ingest", str(folder), data_dir=tmp_path / "data")
+    assert run.returncode == 1
+    assert "Traceback" not in run.stdout + run.stderr
+    assert "2 files: 1 ok, 1 failed" in run.stdout
+    assert "Git LFS pointer" in run.stdout
+    listed = vbp("show", "--list", "--json", data_dir=tmp_path / "data")
+    [doc] = json.loads(listed.stdout)
+    assert doc["filename"] == "kcj2017_PMC5711682_Genoss_drug_eluting_stent_RCT.pdf"
+    shown = vbp("show", doc["id"][:12], "--json", data_dir=tmp_path / "data")
+    assert shown.returncode == 0
+    full = json.loads(shown.stdout)
+    assert full["kind"] == "clinical_paper" and full["sentences"] and full["passages"]
+    for s in full["sentences"]:
+        assert full["text"][s["span"]["start"] : s["span"]["end"]] == s["text"]
+
+
+def test_cli_ingest_json_and_idempotence(tmp_path: Path) -> None:
+    doc = tmp_path / "a.md"
+    doc.write_text("# Results\n\nThe catheter reduced phlebitis by 30% (p=0.01).\n")
+    first = json.loads(vbp("ingest", str(doc), "--json", data_dir=tmp_path / "d").stdout)
+    second = json.loads(vbp("ingest", str(doc), "--json", data_dir=tmp_path / "d").stdout)
+    assert [r["status"] for r in first + second] == ["stored", "unchanged"]
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["show", "0000000000"], "no document with id '0000000000'"),
+        (["ingest", "/definitely/not/here.pdf"], "no such file or folder"),
+        (["ingest", "--kind", "brochure", "x.pdf"], "unknown document kind 'brochure'"),
+    ],
+)
+def test_cli_errors_are_one_clear_line(tmp_path: Path, args: list[str], says: str) -> None:
+    run = vbp(*args, data_dir=tmp_path / "d")
+    assert run.returncode == 2
+    assert "Traceback" not in run.stderr
+    assert run.stderr.startswith("error: ") and says in run.stderr
+
+
+def test_cli_show_page_and_sentences(tmp_path: Path) -> None:
+    doc = tmp_path / "b.txt"
+    doc.write_text("Methods\nWe measured it.\fResults\nIt fell by 20%. It stayed low.\n")
+    ingest = json.loads(vbp("ingest", str(doc), "--json", data_dir=tmp_path / "d").stdout)
+    doc_id = ingest[0]["doc_id"]
+    page2 = vbp("show", doc_id, "--page", "2", data_dir=tmp_path / "d")
+    assert page2.stdout.strip() == "Results\nIt fell by 20%. It stayed low."
+    sentences = vbp("show", doc_id, "--sentences", data_dir=tmp_path / "d").stdout
+    assert "p2" in sentences and "It stayed low." in sentences
+    bad = vbp("show", doc_id, "--page", "9", data_dir=tmp_path / "d")
+    assert bad.returncode == 2 and "page 9 is out of range" in bad.stderr
+
+
+def test_cli_settings_prints_effective_values(tmp_path: Path) -> None:
+    run = vbp("settings", data_dir=tmp_path / "d")
+    data = json.loads(run.stdout)
+    assert data["data_dir"] == str(tmp_path / "d")
+    assert data["effective_database_url"].startswith("sqlite:///")
+    assert data["parsing"]["max_pages"] == 2000
+
+
+def test_cli_bench_parse_only(tmp_path: Path, shared_data: Path) -> None:
+    out = tmp_path / "bench.json"
+    run = vbp("bench", str(shared_data / "rct_numeric" / "pdfs"), "--parse-only", "--json", str(out), data_dir=tmp_path / "d")
+    assert run.returncode == 0, run.stderr
+    report = json.loads(out.read_text())
+    assert report["files"] == len(list((shared_data / "rct_numeric" / "pdfs").glob("*.pdf")))
+    assert report["pages"] > 0 and report["pages_per_second"] > 0 and report["peak_rss_mb"] > 0
+    assert "cores" in report["machine"]
