@@ -52,19 +52,23 @@ def bench_parse(folder: Path, *, settings: ParsingSettings, workers: int, repeat
     failures: dict[str, str] = {}
     total_pages = 0
     total_seconds = 0.0
+    worker_peaks: list[float] = []
     for _ in range(max(1, repeat)):
         pages = 0
+        worker_peak = 0.0
         t0 = time.perf_counter()
         for path, outcome, _secs in parse_many(files, settings=settings, workers=workers):
             if isinstance(outcome, Exception):
                 failures[path.name] = getattr(outcome, "code", type(outcome).__name__)
             else:
                 pages += outcome.page_count
+                worker_peak = max(worker_peak, float(outcome.metadata.get("process_peak_rss_mb", 0)))
         seconds = time.perf_counter() - t0
         total_pages += pages
         total_seconds += seconds
         passes.append({"pages_per_second": round(pages / seconds, 1), "rss_mb": round(_rss_mb(), 1)})
-    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        worker_peaks.append(round(worker_peak, 1))
+    children = max(worker_peaks) if workers else 0.0
     return {
         "task": "parse",
         "folder": str(folder),
@@ -79,6 +83,7 @@ def bench_parse(folder: Path, *, settings: ParsingSettings, workers: int, repeat
         "parent_rss_mb_per_pass": [p["rss_mb"] for p in passes],
         "pages_per_second_per_pass": [p["pages_per_second"] for p in passes],
         "worker_peak_rss_mb": round(children, 1),
+        "worker_peak_rss_mb_per_pass": worker_peaks if workers else [],
         "failures": failures,
         "machine": machine(),
     }

@@ -11,7 +11,7 @@ from extractor.errors import LimitExceededError, NoTextLayerError, UnsupportedFi
 from extractor.parsing import structure
 from extractor.parsing.assemble import PAGE_SEP, Block, assemble
 from extractor.parsing.normalise import text_quality
-from extractor.parsing.pdf import read_pdf, sniff
+from extractor.parsing.pdf import guess_type, read_pdf, sniff
 from extractor.parsing.text import decode, read_text
 from extractor.schema import Document, DocumentKind, Page
 from extractor.settings import ParsingSettings
@@ -71,11 +71,7 @@ def parse_file(
         no_text: list[int] = []
     else:
         if suffix != ".pdf" and b"%PDF-" not in data[:1024]:
-            if data[:5] and suffix not in ("",):
-                sniff(path, data[:4096], len(data))  # names what the file really is
-            raise UnsupportedFileTypeError(
-                name, f"'{suffix or 'no extension'}' files are not supported.", hint="Give a PDF, .txt or .md file."
-            )
+            _reject_unsupported(path, name, suffix, data)
         raw_pdf = read_pdf(path, password=password, settings=settings)
         page_count = len(raw_pdf.pages)
         no_text = [p.number for p in raw_pdf.pages if p.chars < settings.min_chars_per_page]
@@ -108,6 +104,18 @@ def parse_file(
     if kind is not None:
         doc.kind, doc.kind_source = DocumentKind(kind), "user"
     return doc
+
+
+def _reject_unsupported(path: Path, name: str, suffix: str, data: bytes) -> None:
+    """Say what an unsupported file is: empty, plain text under another name, or some other format."""
+    head = data[:4096]
+    looks_like_markup = head.lstrip().lower().startswith((b"<!doctype html", b"<html", b"<?xml", b"version https://git-lfs"))
+    if data.strip() and guess_type(head) == "plain text" and not looks_like_markup:
+        raise UnsupportedFileTypeError(
+            name, f"'{suffix or 'no extension'}' files are not supported.",
+            hint="Give a PDF, .txt or .md file (rename plain text to .txt).",
+        )
+    sniff(path, head, len(data))  # raises, naming what the file really is
 
 
 def _build(doc_id: str, name: str, page_texts: list[str], blocks: list[Block], columns: list[int], body: float,

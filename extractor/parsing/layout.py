@@ -7,6 +7,7 @@ can be unit-tested with hand-made lines and does not depend on the PDF library.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from collections import Counter
 from dataclasses import dataclass, field
 from statistics import median
@@ -70,9 +71,11 @@ def find_gutter(lines: list[Line], x_lo: float, x_hi: float, page_width: float |
         return None
     width = x_hi - x_lo
     best: tuple[int, int, float, float] | None = None
+    rights = sorted(ln.x1 for ln in body)
+    lefts = sorted(ln.x0 for ln in body)
     for g in range(int(x_lo + 0.12 * width), int(x_hi - 0.12 * width) + 1, 2):
-        left = sum(1 for ln in body if ln.x1 <= g)
-        right = sum(1 for ln in body if ln.x0 >= g)
+        left = bisect_right(rights, g)  # lines wholly left of g
+        right = len(lefts) - bisect_left(lefts, g)  # lines wholly right of g
         cross = len(body) - left - right
         if min(left, right) < max(4, 0.1 * len(body)) or cross > 0.6 * len(body):
             continue

@@ -75,7 +75,7 @@ def sniff(path: Path, head: bytes, size: int) -> None:
             "this is an HTML page saved with a .pdf name (often a paywall or login page), not a PDF.",
             hint="Download the article PDF itself, for example from the publisher's 'Download PDF' link.",
         )
-    kind = _guess_type(head)
+    kind = guess_type(head)
     raise NotAPdfError(
         name,
         f"this is not a PDF (no %PDF header; the content looks like {kind}).",
@@ -83,7 +83,8 @@ def sniff(path: Path, head: bytes, size: int) -> None:
     )
 
 
-def _guess_type(head: bytes) -> str:
+def guess_type(head: bytes) -> str:
+    """Name the format of a file from its first bytes, for error messages."""
     signatures = {
         b"PK\x03\x04": "a ZIP archive or an Office document (.docx/.xlsx)",
         b"\xd0\xcf\x11\xe0": "a legacy Office document (.doc/.xls)",
@@ -102,42 +103,56 @@ def _guess_type(head: bytes) -> str:
         return "binary data of an unknown type"
 
 
-def _check_encryption(path: Path, password: str | None) -> tuple[dict[str, str], bool]:
-    """Open the file with pypdf: decrypt it, read metadata, and fail clearly when it is damaged."""
+def _pypdf_reader(path: Path, password: str | None):
+    """Open the file with pypdf and decrypt it; say clearly why when it cannot be opened.
+
+    pypdf is the slow path, used when pdfium cannot open a file: it tells a missing password
+    from a wrong one, and reads damaged files pdfium refuses (broken xref tables).
+    """
     from pypdf import PdfReader
-    from pypdf.errors import PdfReadError, PdfStreamError
 
     name = path.name
     try:
         reader = PdfReader(str(path), strict=False)
-        encrypted = reader.is_encrypted
-        if encrypted:
-            result = reader.decrypt(password or "")
-            if not result:
-                if password:
-                    raise WrongPasswordError(
-                        name, "the password given does not open this encrypted PDF.", hint="Check the password and try again."
-                    )
-                raise PasswordRequiredError(
-                    name,
-                    "the PDF is encrypted and needs a password to open.",
-                    hint="Give it with `--password` (CLI) or the `password` form field (API).",
-                )
-        meta = reader.metadata or {}
-        metadata = {str(k).lstrip("/").lower(): str(v) for k, v in meta.items() if v and len(str(v)) < 500}
+        if reader.is_encrypted and not reader.decrypt(password or ""):
+            if password:
+                raise WrongPasswordError(name, "the password given does not open this encrypted PDF.", hint="Check the password and try again.")
+            raise PasswordRequiredError(
+                name,
+                "the PDF is encrypted and needs a password to open.",
+                hint="Give it with `--password` (CLI) or the `password` form field (API).",
+            )
+        return reader
     except (PasswordRequiredError, WrongPasswordError):
         raise
-    except (PdfReadError, PdfStreamError, ValueError, KeyError, TypeError, OSError) as e:
+    except Exception as e:  # noqa: BLE001 - pypdf raises assorted errors on hostile files
+        hint = "Install the `cryptography` package." if "cryptography" in str(e) else "Re-export or re-download the file."
+        raise DamagedPdfError(name, f"the PDF is damaged and cannot be read ({type(e).__name__}: {e}).", hint=hint, original=e) from e
+
+
+def _open(path: Path, password: str | None):
+    """Open with pdfium; on failure let pypdf diagnose the file, or repair it into a clean copy."""
+    import io
+
+    import pypdfium2 as pdfium
+
+    try:
+        return pdfium.PdfDocument(str(path), password=password)
+    except pdfium.PdfiumError as e:
+        first_error = e
+    reader = _pypdf_reader(path, password)  # raises the precise error when it cannot open it either
+    try:
+        from pypdf import PdfWriter
+
+        writer = PdfWriter(clone_from=reader)
+        buffer = io.BytesIO()
+        writer.write(buffer)
+        log.info("%s: pdfium could not open it (%s); read a copy repaired by pypdf", path.name, first_error)
+        return pdfium.PdfDocument(buffer.getvalue())
+    except Exception as e:  # noqa: BLE001
         raise DamagedPdfError(
-            name, f"the PDF is damaged and cannot be read ({type(e).__name__}: {e}).", hint="Re-export or re-download the file.", original=e
+            path.name, f"the PDF is damaged and cannot be read ({first_error}).", hint="Re-export or re-download the file.", original=e
         ) from e
-    except Exception as e:  # pypdf raises assorted errors on hostile files  # noqa: BLE001
-        if "cryptography" in str(e) or "AES" in str(e):
-            raise DamagedPdfError(name, f"cannot decrypt the PDF: {e}", hint="Install the `cryptography` package.", original=e) from e
-        raise DamagedPdfError(
-            name, f"the PDF is damaged and cannot be read ({type(e).__name__}: {e}).", hint="Re-export or re-download the file.", original=e
-        ) from e
-    return metadata, encrypted
 
 
 def read_pdf(path: Path, *, password: str | None = None, settings: ParsingSettings | None = None) -> RawPdf:
@@ -170,16 +185,10 @@ def read_pdf(path: Path, *, password: str | None = None, settings: ParsingSettin
     with path.open("rb") as fh:
         head = fh.read(4096)
     sniff(path, head, size)
-    metadata, encrypted = _check_encryption(path, password)
+    pdf = _open(path, password)
     try:
-        pdf = pdfium.PdfDocument(str(path), password=password)
-    except pdfium.PdfiumError as e:
-        if "password" in str(e).lower():
-            raise PasswordRequiredError(
-                name, "the PDF is encrypted and needs a password to open.", hint="Give it with `--password`.", original=e
-            ) from e
-        raise DamagedPdfError(name, f"the PDF is damaged and cannot be read ({e}).", hint="Re-export or re-download the file.", original=e) from e
-    try:
+        encrypted = pdfium.raw.FPDF_GetSecurityHandlerRevision(pdf) != -1
+        metadata = {k.lower(): v for k, v in pdf.get_metadata_dict(skip_empty=True).items() if len(v) < 500}
         count = len(pdf)
         if count > settings.max_pages:
             raise LimitExceededError(

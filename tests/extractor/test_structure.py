@@ -123,7 +123,9 @@ def test_structure_text_pages_split_on_form_feed(tmp_path: Path) -> None:
         ("empty.txt", b"   \n\n", EmptyFileError),
         ("notes.docx", b"PK\x03\x04rest of a zip", NotAPdfError),
         ("image.png", b"\x89PNG\r\n\x1a\n", NotAPdfError),
-        ("data.bin", b"", UnsupportedFileTypeError),
+        ("data.bin", b"", EmptyFileError),
+        ("table.csv", b"a,b\n1,2\n", UnsupportedFileTypeError),
+        ("page.htm", b"<!DOCTYPE html><html><body>paywall</body></html>", NotAPdfError),
     ],
 )
 def test_structure_bad_text_inputs_name_the_file(tmp_path: Path, name: str, content: bytes, error: type) -> None:
