@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 from extractor import __version__
-from extractor.errors import LimitExceededError, NoTextLayerError, UnsupportedFileTypeError
+from extractor.errors import EmptyFileError, LimitExceededError, NoTextLayerError, UnsupportedFileTypeError
 from extractor.parsing import structure
 from extractor.parsing.assemble import PAGE_SEP, Block, assemble
 from extractor.parsing.normalise import text_quality
@@ -53,19 +53,21 @@ def parse_file(
     path = Path(path)
     name = filename or path.name
     started = time.monotonic()
+    size = path.stat().st_size
+    if size > settings.max_file_mb * 1024 * 1024:  # before reading a byte of it
+        raise LimitExceededError(
+            name,
+            f"the file is {size / 1048576:.1f} MiB, over the {settings.max_file_mb:g} MiB limit.",
+            hint="Split the document, or raise VBP_PARSING__MAX_FILE_MB.",
+        )
     data = path.read_bytes()
     doc_id = file_id(data)
     suffix = path.suffix.lower()
     if suffix in TEXT_SUFFIXES and not data.lstrip()[:5] == b"%PDF-":
-        sniff_size = len(data)
-        if sniff_size > settings.max_file_mb * 1024 * 1024:
-            raise LimitExceededError(name, f"the file is over the {settings.max_file_mb:g} MiB limit.", hint="Split it.")
         raw, warnings = decode(data)
         page_texts, blocks = read_text(raw, markdown=TEXT_SUFFIXES[suffix] == "text/markdown")
         media_type, metadata, columns, body = TEXT_SUFFIXES[suffix], {}, [1] * len(page_texts), 10.0
         if not any(p.strip() for p in page_texts):
-            from extractor.errors import EmptyFileError
-
             raise EmptyFileError(name, "the file holds no text.", hint="Check that the right file was given.")
         page_count = len(page_texts)
         no_text: list[int] = []

@@ -176,12 +176,6 @@ def read_pdf(path: Path, *, password: str | None = None, settings: ParsingSettin
     name = path.name
     start = time.monotonic()
     size = path.stat().st_size
-    if size > settings.max_file_mb * 1024 * 1024:
-        raise LimitExceededError(
-            name,
-            f"the file is {size / 1048576:.1f} MiB, over the {settings.max_file_mb:g} MiB limit.",
-            hint="Split the document, or raise VBP_PARSING__MAX_FILE_MB.",
-        )
     with path.open("rb") as fh:
         head = fh.read(4096)
     sniff(path, head, size)
