@@ -168,6 +168,25 @@ def bench(
         json_file.write_text(json.dumps(report, indent=2) + "\n")
 
 
+@app.command("eval")
+def eval_cmd(
+    dataset: Annotated[str, typer.Argument(help="vbp, evidence-inference, rct-numeric, ebm-nlp, measeval, scifact, nli4ct or healthver.")],
+    data: Annotated[Path, typer.Option(help="Dataset folder in the layout of ../shared/data (for 'vbp': the gold JSONL).")],
+    split: Annotated[Optional[str], typer.Option(help="Split to score (default: the one split present).")] = None,
+    source: Annotated[Optional[str], typer.Option(help="rct-numeric: 'pdf' (default) or 'markdown'.")] = None,
+    limit: Annotated[Optional[int], typer.Option(help="Score only the first N examples (quick checks).")] = None,
+    json_file: Annotated[Optional[Path], typer.Option("--json", help="Also write the result to this JSON file.")] = None,
+) -> None:
+    """Score the pipeline on a public gold set and print a table (SPEC harness contract)."""
+    from eval import runner
+
+    options = {k: v for k, v in {"source": source, "limit": limit}.items() if v is not None}
+    result = runner.run(dataset, data, split, **options)
+    out.print(runner.format_table(result), markup=False)
+    if json_file:
+        runner.write_json(result, json_file)
+
+
 @app.command("settings")
 def settings_cmd() -> None:
     """Print the effective settings (defaults, then VBP_* environment variables)."""
