@@ -25,6 +25,8 @@ KNOWN_HEADING = re.compile(
 )
 
 
+_BULLET = re.compile(r"^\s*([•◦▪▸►‣·∙●○■□–*-])\t")
+
 # An upper-case section name running into the first sentence of its paragraph.
 RUN_IN_HEADING = re.compile(
     r"^((?:RESEARCH DESIGN AND |MATERIALS AND |PATIENTS AND )?METHODS|BACKGROUND|OBJECTIVES?|RESULTS|CONCLUSIONS?|"
@@ -117,7 +119,17 @@ def assemble(raw_pages: list[RawPage]) -> Assembled:
 
 
 def _assemble_page(rows: list[Row], number: int, body: float, pitch: float, vocab: Counter[str]) -> tuple[str, list[Block]]:
+    for row in rows:
+        if _BULLET.match(row.text):  # "•<gap>text" is a list item, not a two-cell table row
+            row.text = _BULLET.sub(lambda m: m.group(1) + " ", row.text, count=1)
+            row.cells = row.text.count("\t") + 1
+            row.extra["bullet"] = True
     kinds = ["table_row" if r.is_table_row else "heading" if is_heading(r, body) else "para" for r in rows]
+    for i in range(1, len(rows)):  # the second line of a heading may start in lower case
+        prev_row, row = rows[i - 1], rows[i]
+        if (kinds[i] == "para" and kinds[i - 1] == "heading" and abs(row.size - prev_row.size) < 0.5
+                and row.size >= body * 1.15 and len(row.text) < 110):
+            kinds[i] = "heading"
     parts: list[str] = []  # texts, with separators as their own items
     blocks: list[Block] = []
     pos = 0
@@ -168,6 +180,8 @@ def _glue(prev: Row, prev_kind: str, row: Row, kind: str, pitch: float) -> str:
                 and prev.y0 - row.y1 < pitch and not KNOWN_HEADING.match(prev.text.strip())):
             return " "  # a heading set on two lines
         return "\n"
+    if row.extra.get("bullet"):
+        return "\n"  # every list item starts a paragraph of its own
     if prev.column != row.column:
         # a paragraph runs on from the foot of one column to the head of the next
         return "\n" if prev.text.rstrip().endswith((".", ":", "?", "!")) else " "

@@ -110,8 +110,11 @@ def split_sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
     return [(a, b) for a, b in (_trim(text, a, b) for a, b in out) if b > a]
 
 
+_BULLETS = "•◦▪▸►‣·∙●○■□"
+
+
 def _trim(text: str, a: int, b: int) -> tuple[int, int]:
-    while a < b and text[a].isspace():
+    while a < b and (text[a].isspace() or text[a] in _BULLETS):  # a list item's quote starts after its bullet
         a += 1
     while b > a and text[b - 1].isspace():
         b -= 1
