@@ -149,6 +149,44 @@ def show(
 
 
 @app.command()
+def extract(
+    target: Annotated[str, typer.Argument(help="A PDF, .txt or .md file, or the id of a stored document.")],
+    password: Annotated[Optional[str], typer.Option(help="Password for an encrypted PDF.")] = None,
+    kind: Annotated[Optional[str], typer.Option(help="Force the document kind: supplier_submission, clinical_paper or other.")] = None,
+    data_dir: Annotated[Optional[Path], typer.Option(help="Data folder (default: VBP_DATA_DIR).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the claims as JSON.")] = False,
+) -> None:
+    """Extract the claims of a document, store them, and print them grouped by category."""
+    from api.ingest import extract_and_store
+    from extractor.schema import DocumentKind
+
+    if kind is not None and kind not in DocumentKind.__members__:
+        raise EvidenceError(f"unknown document kind {kind!r}.", hint=f"Use one of: {', '.join(DocumentKind.__members__)}.")
+    settings = _settings(data_dir=data_dir)
+    store = _store(settings)
+    doc, result, added, kept = extract_and_store(target, store=store, settings=settings.parsing, password=password, kind=kind)
+    store.close()
+    if as_json:
+        sys.stdout.write(json.dumps([c.model_dump(mode="json") for c in result.claims], indent=2, ensure_ascii=False) + "\n")
+        return
+    out.print(f"[bold]{doc.title or doc.filename}[/] ({doc.kind.value}, {doc.page_count} pages, id {doc.id[:12]})")
+    out.print(f"{len(result.claims)} claims from {result.candidates} candidate sentences; {added} new, {kept} already stored; "
+              f"{result.dropped_ungrounded} dropped as ungrounded")
+    by_category: dict[str, list] = {}
+    for c in result.claims:
+        by_category.setdefault(c.category.value, []).append(c)
+    for category, claims in sorted(by_category.items()):
+        table = Table(title=f"{category} ({len(claims)}, domain {claims[0].domain.value})", title_justify="left", show_lines=False)
+        for col, kw in (("page", {}), ("direction", {}), ("evidence", {}), ("numbers", {"max_width": 28}), ("quote", {"overflow": "fold"})):
+            table.add_column(col, **kw)
+        for c in claims:
+            numbers = ", ".join(q.text for q in c.quantities[:4]) + (" …" if len(c.quantities) > 4 else "")
+            quote = ("(hedged) " if c.hedged else "") + c.quote.replace("\t", " | ")
+            table.add_row(str(c.page), c.direction.value, c.evidence_level.value, numbers, _short(quote, 240))
+        out.print(table)
+
+
+@app.command()
 def bench(
     folder: Annotated[Path, typer.Argument(help="Folder of PDFs to measure on.")],
     parse_only: Annotated[bool, typer.Option("--parse-only", help="Measure parsing only.")] = False,

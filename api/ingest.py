@@ -99,3 +99,28 @@ def _store_one(store, path: Path, outcome: Document | EvidenceError, seconds: fl
     store.record_ingest(path.name, status, doc_id=outcome.id, message="; ".join(outcome.warnings))
     return IngestResult(path, status, doc_id=outcome.id, pages=outcome.page_count, kind=outcome.kind.value,
                         message="; ".join(outcome.warnings), seconds=seconds, warnings=len(outcome.warnings))
+
+
+def extract_and_store(target: str | Path, *, store, settings: ParsingSettings, password: str | None = None,
+                      kind: DocumentKind | str | None = None):
+    """Parse a file (or load a stored document by id), extract its claims and store both.
+
+    Returns:
+        ``(document, extraction result, claims added, claims already stored)``.
+
+    Raises:
+        DocumentError: the file cannot be parsed. NotFoundError: no such stored document.
+    """
+    from extractor.claims import extract_claims
+    from extractor.pipeline import parse_file
+
+    path = Path(target)
+    if path.exists():
+        doc = parse_file(path, settings=settings, password=password, kind=kind)
+        store.save_document(doc, path)
+        doc = store.get_document(doc.id)  # a user-set kind from an earlier ingest wins
+    else:
+        doc = store.get_document(str(target))
+    result = extract_claims(doc)
+    added, kept = store.save_claims(result.claims)
+    return doc, result, added, kept

@@ -18,9 +18,9 @@ from sqlalchemy import create_engine, delete, event, func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from api.store.models import DocumentRow, IngestEventRow, PageRow, PassageRow
+from api.store.models import ClaimRow, DocumentRow, IngestEventRow, PageRow, PassageRow
 from extractor.errors import ConfigError, NotFoundError
-from extractor.schema import SCHEMA_VERSION, Document, IngestStatus, Page, Passage, Span
+from extractor.schema import SCHEMA_VERSION, Claim, Document, IngestStatus, Page, Passage, Span
 
 log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -176,6 +176,34 @@ class Store:
     def count(self, table) -> int:
         with self.session() as s:
             return s.scalar(select(func.count()).select_from(table)) or 0
+
+    # --- claims -------------------------------------------------------------------------------
+
+    def save_claims(self, claims: list[Claim]) -> tuple[int, int]:
+        """Store claims in one transaction; a claim already stored (same id) is kept as it is.
+
+        Returns:
+            How many were added and how many were already there.
+        """
+        added = kept = 0
+        with self.session() as s:
+            for claim in claims:
+                if s.get(ClaimRow, claim.id) is not None:
+                    kept += 1
+                    continue
+                s.add(ClaimRow(id=claim.id, doc_id=claim.doc_id, page=claim.page, start=claim.span.start, end=claim.span.end,
+                               quote=claim.quote, category=claim.category.value, domain=claim.domain.value,
+                               direction=claim.direction.value, extractor=claim.extractor, confidence=claim.confidence,
+                               data=claim.model_dump(mode="json")))
+                added += 1
+        return added, kept
+
+    def list_claims(self, doc_id: str) -> list[Claim]:
+        """Claims of one document in reading order."""
+        with self.session() as s:
+            row = self._find(s, doc_id)
+            rows = s.scalars(select(ClaimRow).where(ClaimRow.doc_id == row.id).order_by(ClaimRow.start)).all()
+            return [Claim.model_validate(r.data) for r in rows]
 
     # --- ingest events ------------------------------------------------------------------------
 
