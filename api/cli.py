@@ -197,10 +197,8 @@ def bench(
     """Measure speed and memory on a folder of PDFs and print the machine it ran on."""
     from eval import bench as bench_mod
 
-    if not parse_only:
-        err.print("note: only parsing exists so far; measuring --parse-only")
     settings = _settings(workers=workers)
-    report = bench_mod.bench_parse(folder, settings=settings.parsing, workers=settings.workers, repeat=repeat)
+    report = bench_mod.bench_parse(folder, settings=settings.parsing, workers=settings.workers, repeat=repeat, extract=not parse_only)
     out.print(bench_mod.format_report(report), markup=False)
     if json_file:
         json_file.write_text(json.dumps(report, indent=2) + "\n")

@@ -39,8 +39,9 @@ def _rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def bench_parse(folder: Path, *, settings: ParsingSettings, workers: int, repeat: int = 1) -> dict[str, object]:
-    """Parse every PDF in ``folder`` ``repeat`` times and report pages per second and memory.
+def bench_parse(folder: Path, *, settings: ParsingSettings, workers: int, repeat: int = 1, extract: bool = False) -> dict[str, object]:
+    """Parse (and with ``extract``, extract claims from) every PDF in ``folder`` ``repeat`` times;
+    report pages (and claims) per second and memory.
 
     Memory is reported per pass so that growth with the number of files shows: the parent's
     resident set after each pass, and the largest resident set any worker process reached.
@@ -54,23 +55,24 @@ def bench_parse(folder: Path, *, settings: ParsingSettings, workers: int, repeat
     total_seconds = 0.0
     worker_peaks: list[float] = []
     for _ in range(max(1, repeat)):
-        pages = 0
+        pages = claims = 0
         worker_peak = 0.0
         t0 = time.perf_counter()
-        for path, outcome, _secs in parse_many(files, settings=settings, workers=workers):
+        for path, outcome, _secs in parse_many(files, settings=settings, workers=workers, extract=extract):
             if isinstance(outcome, Exception):
                 failures[path.name] = getattr(outcome, "code", type(outcome).__name__)
             else:
                 pages += outcome.page_count
+                claims += int(outcome.metadata.get("claims", 0))
                 worker_peak = max(worker_peak, float(outcome.metadata.get("process_peak_rss_mb", 0)))
         seconds = time.perf_counter() - t0
         total_pages += pages
         total_seconds += seconds
-        passes.append({"pages_per_second": round(pages / seconds, 1), "rss_mb": round(_rss_mb(), 1)})
+        passes.append({"pages_per_second": round(pages / seconds, 1), "rss_mb": round(_rss_mb(), 1), "claims": claims})
         worker_peaks.append(round(worker_peak, 1))
     children = max(worker_peaks) if workers else 0.0
     return {
-        "task": "parse",
+        "task": "parse+extract" if extract else "parse",
         "folder": str(folder),
         "files": len(files),
         "failed_files": len(failures),
@@ -79,6 +81,7 @@ def bench_parse(folder: Path, *, settings: ParsingSettings, workers: int, repeat
         "repeat": repeat,
         "seconds": round(total_seconds, 2),
         "pages_per_second": round(total_pages / total_seconds, 1) if total_seconds else 0.0,
+        **({"claims": passes[0]["claims"], "claims_per_second": round(sum(p["claims"] for p in passes) / total_seconds, 1)} if extract else {}),
         "peak_rss_mb": round(max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, children), 1),
         "parent_rss_mb_per_pass": [p["rss_mb"] for p in passes],
         "pages_per_second_per_pass": [p["pages_per_second"] for p in passes],

@@ -32,6 +32,7 @@ class _Job:
     path: Path
     password: str | None
     kind: str | None
+    extract: bool = False  # also extract claims, in the worker
 
 
 def _parse_job(job: _Job, settings: ParsingSettings) -> Document | EvidenceError:
@@ -40,6 +41,11 @@ def _parse_job(job: _Job, settings: ParsingSettings) -> Document | EvidenceError
         doc = parse_file(job.path, settings=settings, password=job.password, kind=job.kind)
         # the process's peak memory so far, for `vbp bench` (workers are not our direct children,
         # so RUSAGE_CHILDREN cannot see them)
+        if job.extract:
+            from extractor.claims import extract_claims
+
+            claims = extract_claims(doc).claims
+            doc.metadata["claims"] = str(len(claims))
         doc.metadata["process_peak_rss_mb"] = f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.1f}"
         return doc
     except EvidenceError as e:
@@ -55,6 +61,7 @@ def parse_many(
     password: str | None = None,
     kind: DocumentKind | str | None = None,
     grace_s: float = HARD_TIMEOUT_GRACE_S,
+    extract: bool = False,
 ) -> Iterator[tuple[Path, Document | EvidenceError, float]]:
     """Parse files, yielding ``(path, document or error, seconds)`` as each finishes.
 
@@ -63,7 +70,7 @@ def parse_many(
     that runs past the time limit plus a grace period is killed and its file reported as failed.
     """
     kind_value = DocumentKind(kind).value if kind is not None else None
-    jobs = [_Job(p, password, kind_value) for p in paths]
+    jobs = [_Job(p, password, kind_value, extract) for p in paths]
     if workers <= 0:
         for job in jobs:
             t0 = time.monotonic()

@@ -24,6 +24,7 @@ from extractor.schema import (
     DocumentKind,
     EvidenceLevel,
     Quantity,
+    QuantityKind,
     Sentence,
     Span,
 )
@@ -50,13 +51,14 @@ EFFECT = _rx(
     r"improv\w*|increas\w*|rose|rises?|rising|higher|greater|more (?:likely|patients|often)|doubl\w*|halv\w*|"
     r"prevent\w*|avoid\w*|eliminat\w*|sav(?:e|es|ed|ing|ings)\b|outperform\w*|superior|non-?inferior\w*|"
     r"effective\w*|efficacy|benefit\w*|associated with|resulted in|led to|achiev\w*|deliver\w*|kills?|contribut\w*|"
-    r"preferred|satisf\w*|faster|quicker|shorter|longer|extend\w*|"
+    r"preferred|satisf\w*|faster|quicker|shorter|longer|extend\w*|earlier|sooner|free(?:s|ing)|releas\w*|"
     r"no (?:statistically )?significant|not (?:statistically )?significant\w*|did not differ|no difference|similar|comparable|"
     r"equivalent|unchanged|well tolerated|tolerab\w+|free of|no (?:reported )?(?:cases|incidents|injuries|events|recalls))"
 )
 COMPARATIVE = _rx(r"\b(compared (?:with|to)|versus|vs\.?|than|relative to|from \S+ to \S+|before and after|against)\b")
 SUPERLATIVE = _rx(
     r"\b(best|safest|fastest|quickest|easiest|cheapest|strongest|lightest|smallest|greatest|lowest|highest|"
+    r"than any other|the (?!(?:inter|requ|harv|for|cont|prot|manif|dig|hon|mod|lat)est\b)\w{3,}est\b|"
     r"most (?!of\b|patients|people|cases|hospital)\w+|leading|"
     r"market-leading|unrivall?ed|unmatched|unique|revolutionary|gold standard|world[- ]class|first[- ]in[- ]class|"
     r"only (?:device|product|system|dressing|stent|test|service)|second to none|outstanding|superb|exceptional)\b"
@@ -68,7 +70,7 @@ NUMERIC_RESULT = _rx(
 
 CATEGORY_CUES: dict[ClaimCategory, re.Pattern[str]] = {
     ClaimCategory.cost: _rx(
-        r"[£€]|\bUS?\$|\b(?:GBP|EUR|USD)\b|\bcosts?\b|costing|saving|savings|\bsav(?:e|es|ed)\b|\bprices?\b|budget|spend\w*|"
+        r"\b(?:GBP|EUR|USD)\b|\bcosts?\b|costing|saving|savings|\bsav(?:e|es|ed)\b|\bprices?\b|budget|spend\w*|"
         r"expenditure|reimburs\w*|tariff|whole[- ]life|cost[- ]effective\w*|\bQALYs?\b|\bICER\b|return on investment|\bROI\b|financial"
     ),
     ClaimCategory.safety: _rx(
@@ -76,7 +78,7 @@ CATEGORY_CUES: dict[ClaimCategory, re.Pattern[str]] = {
         r"incident\w*|needlestick|sharps|thrombos\w*|bleed\w*|haemorrhag\w*|phlebitis|bloodstream infection|allerg\w*|"
         r"tolerab\w+|tolerated|mortality|deaths?\b|serious|toxicity|skin damage|skin stripping|skin tears?|maceration|"
         r"falls? with harm|\bfalls? from bed|\bpatient falls\b|"
-        r"biocompatib\w+|entrapment|alarms?\b|alerts?\b|faults?\b|falsely"
+        r"biocompatib\w+|entrapment|alarms?\b|alerts?\b|faults?\b|falsely|cross-infection|contaminat\w*|exposure"
     ),
     ClaimCategory.resource_use: _rx(
         r"length of stay|\bbed[- ]days?\b|\bLOS\b|readmission\w*|re-?admitted|procedure time|theatre time|operating time|"
@@ -118,9 +120,9 @@ SECTION_CATEGORY: list[tuple[re.Pattern[str], ClaimCategory]] = [
 NOT_A_CLAIM = _rx(
     r"fictional|test material|this (?:document|submission|response|section|table|tender)\b|table \d+ (?:sets out|shows|summari[sz]es|lists|gives|compares)|"
     r"all (?:amounts|prices|costs) (?:are|exclude)|excluding VAT|see (?:section|table|appendix)|are invented|"
-    r"\b(?:was|were) (?:measured|graded|assessed|recorded|collected|defined|analy[sz]ed|randomi[sz]ed|recruited|followed|asked|invited|scored)\b|"
-    r"\bwe (?:recruited|measured|assessed|analy[sz]ed|randomi[sz]ed|searched|used|collected)\b|inclusion criteria|exclusion criteria|"
-    r"participants (?:received|were paid|were given)|voucher|gift cards?|were paid|earned points|our evidence comes from|"
+    r"inclusion criteria|exclusion criteria|"
+    r"participants (?:received|were paid|were given)|voucher|gift cards?|were paid|earned points|\bevidence\b.{0,30}\bcomes from\b|"
+    r"\btable\b.{0,40}\b(?:uses|assumes|is taken from|compares|sets out)\b|\bthe next table\b|\bexclud\w* VAT\b|:\s*$|"
     r"^.{0,60}?\b(?:is|was) (?:founded|established|headquartered|based) in|\bemploys \d|is a member of|holds ISO|ISO 13485 certification|"
     r"\b(?:it|the (?:study|evaluation|audit|trial|survey)) (?:compared|ran|included|enrolled|took place)\b|\bran in (?:\w+ ){0,3}(?:services|sites|hospitals|trusts)|"
     r"follow-up (?:at \d+ \w+ )?was completed|is registered with the MHRA|\b(?:CE|UKCA)[- ]marked|Class I{1,3}[ab]? medical device|"
@@ -128,11 +130,18 @@ NOT_A_CLAIM = _rx(
     r"designs and manufactures|develops and manufactures|is a (?:software|medical technology|family-owned|UK) company|"
     r"responds to|invitation to tender|answers the .* questions|covers Lot"
 )
+# Methods: how the evidence was gathered. A penalty, not a veto: "a 47% reduction was recorded" is a finding.
+METHODS = _rx(
+    r"\b(?:was|were) (?:measured|graded|assessed|recorded|collected|defined|analy[sz]ed|randomi[sz]ed|recruited|followed|asked|invited|scored)\b|"
+    r"\bwe (?:recruited|measured|assessed|analy[sz]ed|randomi[sz]ed|searched|used|collected)\b"
+)
 # Background: facts about a disease or the NHS at large, not about the offer.
 BACKGROUND = _rx(
     r"\b(?:cost|costs|spends?) the NHS\b|\bin the UK\b.*\b(?:each|every|per) year\b|\bis (?:the most common|a major|a leading)\b|"
     r"\bprevalence\b|\baffects? (?:about|around|over|more than|up to)?\s?\d|\bburden\b|each failure means|one of the highest|"
-    r"one of the leading|most common reason|^(?:around|about|over|up to) \d+% of|^Most [a-z\- ]+ (?:develop|occur|are|happen)"
+    r"one of the leading|most common reason|^(?:around|about|over|up to) \d+% of|^Most [a-z\- ]+ (?:develop|occur|are|happen)|"
+    r"\b\d+(?:\.\d+)? million people\b|\bpeople (?:in the UK|in England) (?:live|have)\b|\bamong the most (?:common|frequent\w*)\b|"
+    r"\braise the risk\b|\bcarried out each year\b"
 )
 HEDGE = _rx(
     r"\b(may|might|could|can help|up to|potential(?:ly)?|expected to|estimated|anticipated?|likely|aims? to|projected|modelled|"
@@ -146,12 +155,14 @@ NO_DIFFERENCE = _rx(
 )
 DECREASE = _rx(
     r"\b(reduc\w*|lower\w*|decreas\w*|fell|falls?|dropp?\w*|declin\w*|cuts?|shorten\w*|fewer|less\b|halv\w*|prevent\w*|"
-    r"avoid\w*|eliminat\w*|minimi[sz]\w*|sav(?:e|es|ed|ing|ings)\b|shorter|faster|quicker|down from|removes?)\b"
+    r"avoid\w*|eliminat\w*|minimi[sz]\w*|sav(?:e|es|ed|ing|ings)\b|shorter|faster|quicker|down from|removes?|"
+    r"lowest|cheapest|fewest|least|releas(?:ed|es|ing) (?:an estimated |about |around |up to )?\d[\d,]*|freeing|frees)\b"
 )
 INCREASE = _rx(
     r"\b(increas\w*|rose|rises?|higher|greater|more (?:likely|often|patients|people|children|effective)|improv\w*|doubl\w*|"
-    r"boost\w*|extend\w*|longer|up from|preferred|gain\w*|enhanc\w*|best|safest|most|outperform\w*|superior|"
-    r"will (?:create|fund|recruit|train|offer|support|provide|employ)|\d+(?:\.\d+)? times (?:that of|higher|greater|more|as))\b"
+    r"boost\w*|extend\w*|longer|up from|preferred|gain\w*|enhanc\w*|best|safest|outperform\w*|superior|easier|simpler|"
+    r"quieter|better|the most (?!of\b|common\b|frequent\w*)\w+|will (?:create|fund|recruit|train|offer|support|provide|employ|host|sponsor)|"
+    r"\d+(?:\.\d+)? times (?:that of|higher|greater|more|as)|the (?!(?:inter|requ|harv|for|cont|prot|manif|dig|hon|mod|lat|low|cheap|few)est\b)\w{3,}est)\b"
 )
 FROM_TO = re.compile(r"from\s+[£€$]?(\d[\d,]*\.?\d*)\s*(?:%|[a-z ]{0,20}?)\s+to\s+[£€$]?(\d[\d,]*\.?\d*)", re.IGNORECASE)
 SUBJECT_REF = _rx(
@@ -182,7 +193,7 @@ _OUTCOME_BEFORE_VERB = re.compile(
 )
 _OUTCOME_AFTER_VERB = re.compile(
     r"\b(?:reduc\w*|lower\w*|decreas\w*|cuts?|shorten\w*|improv\w*|increas\w*|prevent\w*|avoid\w*|eliminat\w*|halv\w*|doubl\w*|minimi[sz]\w*)"
-    r"\s+(?:the\s+)?(?:risk of\s+|rate of\s+|incidence of\s+|number of\s+)?([a-z][\w\- ]{2,60}?)(?=\s+(?:by|from|compared|versus|vs|in|at|among|for|over|to|and|with|than|\(|\[)|[,.;]|$)",
+    r"\s+(?:the\s+)?(?:risk of\s+|rate of\s+|incidence of\s+|number of\s+)?([a-z][\w\- ]{2,60}?)(?=\s+(?:by|from|compared|versus|vs|in|at|among|for|over|to|and|with|than)\b|\s*[(\[,.;]|$)",
     re.IGNORECASE,
 )
 _YEAR = re.compile(r"\b(?:19|20)\d\d\b")
@@ -231,7 +242,8 @@ def extract_claims(doc: Document) -> ExtractionResult:
             result.dropped_ungrounded += 1
             continue
         quantities = extract_quantities(doc.text, start=span.start, end=span.end)
-        category = categorise(quote, sentence.section, in_table=sentence.in_table)
+        money = any(q.kind is QuantityKind.currency for q in quantities)
+        category = categorise(quote, sentence.section, in_table=sentence.in_table, money=money)
         citations = find_citations(quote, span.start, {r.key for r in doc.references})
         cited = [ref_design.get(k, EvidenceLevel.none) for c in citations for k in c.keys]
         level = strongest([lv for lv in cited if lv is not EvidenceLevel.none]) if cited else doc_design
@@ -246,7 +258,7 @@ def extract_claims(doc: Document) -> ExtractionResult:
             section=sentence.section,
             category=category,
             domain=domain_for(category, quote),
-            direction=direction_of(quote, quantities, in_table=sentence.in_table, header=_table_header(doc, span.start)),
+            direction=direction_of(quote, quantities, in_table=sentence.in_table, header=_table_header(doc, span.start), product=product),
             quantities=quantities,
             hedged=bool(HEDGE.search(quote)),
             citations=citations,
@@ -313,6 +325,8 @@ def claim_score(sentence: Sentence, *, paper: bool, product: str = "") -> float:
         score += 0.2  # "All outer packaging is recyclable" under Environmental impact
     if DESCRIPTION.search(text) and not (superlative or effect):
         score -= 0.4
+    if METHODS.search(text) and not (effect and numeric):
+        score -= 0.35
     if not (about_offer or cited or on_topic or (comparative and numeric)):
         score -= 0.3  # a general statement about the disease or the service area, not the offer
     return score
@@ -350,11 +364,18 @@ def _passage_at(doc: Document, offset: int) -> str | None:
     return None
 
 
-def categorise(text: str, section: str | None, *, in_table: bool = False) -> ClaimCategory:
-    """The claim's category: the most specific value the sentence speaks of, helped by its section."""
+def categorise(text: str, section: str | None, *, in_table: bool = False, money: bool = False) -> ClaimCategory:
+    """The claim's category: the most specific value the sentence speaks of, helped by its section.
+
+    Args:
+        text: The quote.
+        section: Label of its section.
+        in_table: True for a table row.
+        money: True when the quote holds an amount of money (a currency quantity: a "£" that is
+            a mis-encoded "≤" is not one).
+    """
     hits = Counter({cat: len(p.findall(text)) for cat, p in CATEGORY_CUES.items()})
     prior = _section_category(section)
-    money = bool(re.search(r"[£€]\s?\d|\bUS?\$\s?\d", text))
     if prior is not None and prior is not ClaimCategory.outcome and (prior is not ClaimCategory.cost or hits[prior] or money):
         hits[prior] += 1.5  # a cost section's rows without money ("Stents per procedure") are resource use
     if money:
@@ -367,11 +388,14 @@ def categorise(text: str, section: str | None, *, in_table: bool = False) -> Cla
 
 _CONTROL_ONLY = _rx(r"^\s*in the (?:control|comparator|usual[- ]care|placebo|standard[- ]care) (?:group|arm)")
 _P_VALUE = re.compile(r"\bp\s?(=|>|≥)\s?(0?\.\d+|1(?:\.0+)?)\b", re.IGNORECASE)
+_UNITS = r"(%|mm²?|weeks?|days?|hours?|minutes?|months?|points?|kg(?: CO2e)?|g|litres?|mmol/mol|mg/L)"
 _TWO_VALUES = re.compile(
-    r"(\d[\d,]*\.?\d*)\s?(%|mm²?|weeks?|days?|hours?|minutes?|months?|points?)?[^\d;]{1,80}?"
-    r"\b(?:compared with|compared to|versus|vs\.?|and)\b[^\d;]{0,40}?(\d[\d,]*\.?\d*)\s?(%|mm²?|weeks?|days?|hours?|minutes?|months?|points?)?",
+    r"(\d[\d,]*\.?\d*)\s?" + _UNITS + r"?[^\d;]{1,80}?"
+    r"\b(?:compared with|compared to|versus|vs\.?|against)\b[^\d;]{0,40}?(\d[\d,]*\.?\d*)\s?" + _UNITS + "?",
     re.IGNORECASE,
 )
+_COST_MORE = _rx(r"\bcosts?\b.{0,60}\bmore\b|\bnet (?:additional )?cost\b|\bbudget impact\b|\badditional cost\b|\bmore expensive\b")
+_COST_LESS = _rx(r"\bcosts?\b.{0,60}\bless\b|\bcheaper\b|\bcost-saving\b")
 
 
 def _number(text: str) -> float | None:
@@ -382,10 +406,19 @@ def _number(text: str) -> float | None:
 
 
 _SIGNED = re.compile(r"^\s*([−–+-])\s?\d")
-_COMPARATOR_HEAD = _rx(r"\b(before|baseline|previous|current|standard|existing|usual|comparator|control|old)\b")
+_COMPARATOR_HEAD = _rx(r"\b(before|baseline|previous|current|standard|existing|usual|comparator|control|old|reusable)\b")
 
 
-def direction_of(text: str, quantities: list[Quantity], *, in_table: bool = False, header: list[str] | None = None) -> Direction:
+def _offer_second(header: list[str], product: str) -> bool:
+    word = product.split()[0] if product else ""
+    if word and word in header[2] and word not in header[1]:
+        return True
+    return bool(_COMPARATOR_HEAD.search(header[1])) and not _COMPARATOR_HEAD.search(header[2])
+
+
+def direction_of(
+    text: str, quantities: list[Quantity], *, in_table: bool = False, header: list[str] | None = None, product: str = ""
+) -> Direction:
     """Direction of the outcome measure: what the sentence (or table row) says happened to it.
 
     A table row compares its first two numbers (the offer's column, then the comparator's); a
@@ -401,8 +434,8 @@ def direction_of(text: str, quantities: list[Quantity], *, in_table: bool = Fals
         values = [v for v in (_number(m.group(0)) for c in cells for m in [re.search(r"\d[\d,]*\.?\d*", c)] if m) if v is not None]
         if len(values) >= 2:
             a, b = values[0], values[1]
-            if header and len(header) >= 3 and _COMPARATOR_HEAD.search(header[1]) and not _COMPARATOR_HEAD.search(header[2]):
-                a, b = b, a  # the comparator's column comes first ("Before | After")
+            if header and len(header) >= 3 and _offer_second(header, product):
+                a, b = b, a  # the comparator's column comes first ("Before | After", "Reusable scopes | Isca")
             return Direction.no_difference if a == b else Direction.decrease if a < b else Direction.increase
         return Direction.unspecified
     nd = NO_DIFFERENCE.search(text)
@@ -411,15 +444,18 @@ def direction_of(text: str, quantities: list[Quantity], *, in_table: bool = Fals
     p = _P_VALUE.search(text)
     if p and (p.group(1) in (">", "≥") or float(p.group(2)) >= 0.05):
         return Direction.no_difference
-    if CATEGORY_CUES[ClaimCategory.cost].search(text) and re.search(r"\bsav(?:e|es|ed|ing|ings)\b", text, re.I):
-        return Direction.decrease
+    if CATEGORY_CUES[ClaimCategory.cost].search(text):
+        if re.search(r"\bsav(?:e|es|ed|ing|ings)\b", text, re.I) or _COST_LESS.search(text):
+            return Direction.decrease
+        if _COST_MORE.search(text):
+            return Direction.increase
     m = FROM_TO.search(text)
     if m:
         a, b = _number(m.group(1)), _number(m.group(2))
         if a is not None and b is not None and a != b:
             return Direction.decrease if b < a else Direction.increase
     m = _TWO_VALUES.search(text)
-    if m and (m.group(2) or "").rstrip("s") == (m.group(4) or "").rstrip("s") and COMPARATIVE.search(text):
+    if m and m.group(2) and m.group(2).lower().rstrip("s") == (m.group(4) or "").lower().rstrip("s"):
         a, b = _number(m.group(1)), _number(m.group(3))
         if a is not None and b is not None and a != b:
             return Direction.decrease if a < b else Direction.increase
@@ -451,12 +487,30 @@ def claim_fields(text: str, *, product: str = "") -> dict[str, str]:
     return fields
 
 
+_NAME_STOP = {"The", "A", "An", "Our", "For", "And", "With", "In", "VBP", "NHS", "Tender", "Response", "Submission", "Value", "Lot",
+              "Proposition", "Service", "System", "Ltd", "Limited", "Question", "Answer", "Document"}
+
+
 def product_name(doc: Document) -> str:
-    """The offered product or service of a supplier document: its title, up to a colon or dash."""
-    title = doc.title or ""
-    heading = next((s.title for s in doc.sections if s.level == 1), "")
-    candidate = heading.lstrip("#").strip() or title
-    return re.split(r"\s*[:–—]\s*|\s+-\s+", candidate)[0].strip()[:120]
+    """The offered product or service of a supplier document.
+
+    The first heading (or title) up to a colon or dash, starting at its brand name: the
+    capitalised word of the heading that the document repeats most ("Veloxa", "Tessaline").
+    """
+    heading = next((s.title for s in doc.sections if s.level == 1), "").lstrip("#").strip()
+    candidates = [t for t in (heading, doc.title or "") if t]
+    if not candidates:
+        return ""
+    words = Counter(re.findall(r"\b[A-Z][A-Za-z0-9™®\-]{2,}\b", doc.text))
+    best, best_count, best_source = "", 0, ""
+    for source in candidates:
+        for w in re.findall(r"\b[A-Z][A-Za-z0-9™®\-]{2,}\b", source):
+            if w not in _NAME_STOP and words[w] > best_count:
+                best, best_count, best_source = w, words[w], source
+    if not best:
+        return re.split(r"\s*[:–—]\s*|\s+-\s+", candidates[0])[0].strip()[:120]
+    tail = best_source[best_source.index(best):]
+    return re.split(r"\s*[:–—,(]\s*|\s+-\s+", tail)[0].strip()[:120]
 
 
 def find_citations(text: str, offset: int, keys: set[str]) -> list[Citation]:

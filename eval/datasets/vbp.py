@@ -60,11 +60,11 @@ def score(gold_docs: list[dict], predictions: dict[str, list[dict]]) -> dict[str
         for j, p in enumerate(pred):
             if j not in got_p:
                 cat_fp[p["category"]] += 1
-                errors.append({"doc": g["doc_id"], "type": "false_positive", "page": p["page"], "quote": p["quote"]})
+                errors.append({"doc": g["doc_id"], "type": "false_positive", "page": p.get("page"), "quote": p["quote"]})
         for i, c in enumerate(gold):
             if i not in got_g:
                 cat_fn[c["category"]] += 1
-                errors.append({"doc": g["doc_id"], "type": "missed", "page": c["page"], "quote": c["quote"]})
+                errors.append({"doc": g["doc_id"], "type": "missed", "page": c.get("page"), "quote": c["quote"]})
         for i, j, _ in pairs:
             gc, pc = gold[i], pred[j]
             matched += 1

@@ -19,13 +19,13 @@ KNOWN_HEADING = re.compile(
     r"references|bibliography|literature cited|acknowledge?ments?|funding|competing interests|"
     r"conflicts? of interest|declaration of interests|limitations|executive summary|"
     r"research in context|additional files?|abbreviations|author contributions|supplementary material|"
-    r"research design and methods|objectives?)"
+    r"research design and methods|objectives?|supporting (?:documents|evidence)|evidence sources)"
     r"\s*:?$",
     re.IGNORECASE,
 )
 
 
-_BULLET = re.compile(r"^\s*([•◦▪▸►‣·∙●○■□–*-])\t")
+_BULLET = re.compile(r"^\s*([•◦▪▸►‣∙●○■□])[\t ]|^\s*([–*-])\t")
 
 # An upper-case section name running into the first sentence of its paragraph.
 RUN_IN_HEADING = re.compile(
@@ -121,7 +121,7 @@ def assemble(raw_pages: list[RawPage]) -> Assembled:
 def _assemble_page(rows: list[Row], number: int, body: float, pitch: float, vocab: Counter[str]) -> tuple[str, list[Block]]:
     for row in rows:
         if _BULLET.match(row.text):  # "•<gap>text" is a list item, not a two-cell table row
-            row.text = _BULLET.sub(lambda m: m.group(1) + " ", row.text, count=1)
+            row.text = _BULLET.sub(lambda m: (m.group(1) or m.group(2)) + " ", row.text, count=1)
             row.cells = row.text.count("\t") + 1
             row.extra["bullet"] = True
     kinds = ["table_row" if r.is_table_row else "heading" if is_heading(r, body) else "para" for r in rows]

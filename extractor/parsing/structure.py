@@ -17,6 +17,7 @@ _CANONICAL = {
     "discussion": "discussion", "interpretation": "discussion", "limitations": "discussion",
     "conclusion": "conclusion", "conclusions": "conclusion",
     "references": "references", "bibliography": "references", "literature cited": "references",
+    "supporting documents": "references", "supporting evidence": "references", "evidence sources": "references",
 }
 
 
@@ -113,10 +114,10 @@ def split_sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
 _BULLETS = "•◦▪▸►‣·∙●○■□"
 
 
-def _trim(text: str, a: int, b: int) -> tuple[int, int]:
-    while a < b and (text[a].isspace() or text[a] in _BULLETS):  # a list item's quote starts after its bullet
+def _trim(text: str, a: int, b: int, extra: str = "") -> tuple[int, int]:
+    while a < b and (text[a].isspace() or text[a] in _BULLETS or text[a] in extra):  # a list item's quote starts after its bullet
         a += 1
-    while b > a and text[b - 1].isspace():
+    while b > a and (text[b - 1].isspace() or text[b - 1] in extra):  # a Markdown row's quote ends before its last pipe
         b -= 1
     return a, b
 
@@ -128,7 +129,7 @@ def find_sentences(text: str, blocks: list[Block], sections: list[Section]) -> l
         if b.kind == "heading":
             continue
         label = _label_at(sections, b.start)
-        pieces = [(b.start, b.end)] if b.kind == "table_row" else split_sentences(text, b.start, b.end)
+        pieces = [_trim(text, b.start, b.end, "|")] if b.kind == "table_row" else split_sentences(text, b.start, b.end)
         for a, e in pieces:
             out.append(Sentence(page=b.page, span=Span(start=a, end=e), text=text[a:e], section=label, in_table=b.kind == "table_row"))
     return out
@@ -235,7 +236,7 @@ def _numbered_entries(text: str, start: int, end: int) -> list[tuple[str, int, i
                 chain.append((num, pos))
         if len(chain) > len(best):
             best = chain
-    if len(best) < 3:
+    if len(best) < 2:
         return []
     bounds = [pos for _, pos in best] + [end]
     return [(str(num), bounds[i], bounds[i + 1]) for i, (num, _) in enumerate(best)]
