@@ -220,6 +220,7 @@ def extract_claims(doc: Document) -> ExtractionResult:
         The claims in document order, with the number of candidate sentences and of claims
         dropped because their quote could not be located in ``doc.text``.
     """
+    from extractor.pico import pico_fields_batch
     from extractor.quantities import extract_quantities
 
     result = ExtractionResult(claims=[])
@@ -227,6 +228,7 @@ def extract_claims(doc: Document) -> ExtractionResult:
     doc_design = design_of_document(doc)
     ref_design = {r.key: design_of_text(r.text) for r in doc.references}
     product = product_name(doc) if not paper else ""
+    accepted: list[tuple[Sentence, float, str, Span]] = []
     for sentence in doc.sentences:
         if sentence.section in _SKIP_SECTIONS:
             continue
@@ -241,13 +243,19 @@ def extract_claims(doc: Document) -> ExtractionResult:
         if doc.text[span.start : span.end] != quote:  # grounding is checked, never assumed
             result.dropped_ungrounded += 1
             continue
+        accepted.append((sentence, score, quote, span))
+    # PICO fields for every claim at once: the spaCy tagger runs batched
+    picos = pico_fields_batch([q for _, _, q, _ in accepted]) if accepted else []
+    for (sentence, score, quote, span), pico in zip(accepted, picos, strict=True):
         quantities = extract_quantities(doc.text, start=span.start, end=span.end)
         money = any(q.kind is QuantityKind.currency for q in quantities)
         category = categorise(quote, sentence.section, in_table=sentence.in_table, money=money)
         citations = find_citations(quote, span.start, {r.key for r in doc.references})
         cited = [ref_design.get(k, EvidenceLevel.none) for c in citations for k in c.keys]
         level = strongest([lv for lv in cited if lv is not EvidenceLevel.none]) if cited else doc_design
-        fields = claim_fields(quote, product=product)
+        fields = claim_fields(quote, product=product, pico=pico if not sentence.in_table else None)
+        if sentence.in_table:  # a row's label names what it measures ("Total cost per patient stay")
+            fields["outcome"] = re.split(r"\t|\|", quote.strip("| "))[0].strip()
         claim = Claim(
             id=claim_id(doc.id, span),
             doc_id=doc.id,
@@ -469,15 +477,21 @@ def direction_of(
     return Direction.unspecified
 
 
-def claim_fields(text: str, *, product: str = "") -> dict[str, str]:
-    """Outcome, intervention, comparator, population and timepoint of one claim sentence."""
-    fields = {"outcome": "", "intervention": product, "comparator": "", "population": "", "timepoint": ""}
+def claim_fields(text: str, *, product: str = "", pico: dict[str, str] | None = None) -> dict[str, str]:
+    """Outcome, intervention, comparator, population and timepoint of one claim sentence.
+
+    Args:
+        text: The quote.
+        product: The offered product (supplier documents): the intervention unless the sentence names another.
+        pico: Fields from ``extractor.pico.pico_fields`` for this sentence, when computed.
+    """
+    pico = pico or {}
+    fields = {"outcome": "", "intervention": product or pico.get("intervention", ""), "comparator": "", "population": "",
+              "timepoint": ""}
     m = _COMPARATOR.search(text)
-    if m:
-        fields["comparator"] = m.group(1).strip()
+    fields["comparator"] = m.group(1).strip() if m else pico.get("comparator", "")
     m = _OUTCOME_AFTER_VERB.search(text) or _OUTCOME_BEFORE_VERB.search(text)
-    if m:
-        fields["outcome"] = m.group(1).strip()
+    fields["outcome"] = pico.get("outcome") or (m.group(1).strip() if m else "")
     m = _POPULATION.search(text)
     if m:
         fields["population"] = m.group(1).strip()
