@@ -1,0 +1,188 @@
+"""RCT numeric adapter: per-arm numbers (events, group sizes, means, SDs) read from the real PDFs or the article Markdown."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+from extractor.errors import ConfigError, DocumentError
+
+SOURCES = ("pdf", "markdown")
+"""Where the article text comes from: the journal PDF (default) or the dataset's Markdown rendering."""
+
+_DEV_NAMES = ("dev", "validation", "val", "valid")
+RR_TOLERANCE = 0.01
+"""A recomputed risk ratio agrees with the gold one when it is within 1% of it."""
+
+
+def _annotations(data: Path) -> list[dict[str, Any]]:
+    path = Path(data) / "annotations.json"
+    if not path.is_file():
+        raise ConfigError(
+            f"no annotations.json in {data}.", hint="Point --data at the rct_numeric folder (annotations.json, pdfs/, markdown/)."
+        )
+    records = json.loads(path.read_text(encoding="utf-8"))
+    if not isinstance(records, list):
+        raise ConfigError(f"{path} does not hold a list of records.", hint="Use the rct_numeric annotations.json as shipped.")
+    return records
+
+
+def default_split(data: Path) -> str:
+    """The split to score: the dev/validation-like split when several are present, else the only one.
+
+    Splits are the ``split`` values of ``annotations.json`` (e.g. ``DEV``, ``TEST``); a name such as
+    ``dev`` or ``validation`` (any case) is preferred, then the first in sorted order.
+    """
+    splits = sorted({str(r.get("split", "")) for r in _annotations(data)} - {""})
+    if not splits:
+        raise ConfigError(f"the records in {data}/annotations.json have no 'split' field.", hint="Give --split explicitly.")
+    for name in splits:
+        if name.lower() in _DEV_NAMES:
+            return name
+    return splits[0]
+
+
+def gold_number(value: object) -> float | None:
+    """A gold field as a number; the dataset writes a missing value as an empty string."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    try:
+        number = float(str(value).replace(",", "").strip())
+    except ValueError:
+        return None
+    return None if math.isnan(number) else number
+
+
+def _decimals(value: object) -> int:
+    text = str(value).strip()
+    if "e" in text.lower() or "." not in text:
+        return 0
+    return len(text.split(".", 1)[1])
+
+
+def values_match(predicted: float | None, gold: object) -> bool:
+    """True when both are missing, or the prediction equals the gold value after rounding to the gold's decimals.
+
+    Args:
+        predicted: The extracted number, or None.
+        gold: The gold field as written in annotations.json ("" when missing).
+    """
+    want = gold_number(gold)
+    if want is None or predicted is None:
+        return want is None and predicted is None
+    decimals = _decimals(gold)
+    return abs(round(float(predicted), decimals) - want) < 10 ** -(decimals + 3) or abs(float(predicted) - want) < 1e-9
+
+
+def _source_path(data: Path, record: dict[str, Any], source: str) -> Path:
+    pmcid = str(record["pmcid"]).removeprefix("PMC")
+    if source == "pdf":
+        return Path(data) / "pdfs" / f"PMC{pmcid}.pdf"
+    return Path(data) / "markdown" / f"PMC{pmcid}.md"
+
+
+def _risk_ratio(events_i: float | None, n_i: float | None, events_c: float | None, n_c: float | None) -> float | None:
+    if None in (events_i, n_i, events_c, n_c) or not n_i or not n_c or not events_c:
+        return None
+    return (events_i / n_i) / (events_c / n_c)
+
+
+def run(data: Path, split: str, *, limit: int | None = None, source: str = "pdf", **options: object) -> dict[str, object]:
+    """Extract the arm numbers of every comparison of ``split`` and score them against the gold numbers.
+
+    Args:
+        data: The rct_numeric folder (``annotations.json``, ``pdfs/``, ``markdown/``).
+        split: The ``split`` value of the records to score.
+        limit: Score only the first N usable records.
+        source: ``"pdf"`` (records whose PDF is present) or ``"markdown"`` (every record).
+
+    Returns:
+        ``binary_exact_match`` (all four numbers right), ``continuous_exact_match`` (all six right),
+        ``field_accuracy`` (share of single fields right), ``rr_agreement`` (binary records whose
+        risk ratio from the extracted numbers is within 1% of the gold one), counts and per-record results.
+
+    Raises:
+        ConfigError: unknown source or split, or a folder without annotations.json.
+    """
+    from extractor.arms import ARM_FIELDS, EXTRACTOR_NAME, extract_arm_numbers
+    from extractor.pipeline import parse_file
+
+    if options:
+        raise ConfigError(f"unknown option(s) for rct-numeric: {', '.join(sorted(options))}.", hint="Use --source and --limit.")
+    if source not in SOURCES:
+        raise ConfigError(f"unknown source {source!r} for rct-numeric.", hint=f"Use one of: {', '.join(SOURCES)}.")
+    records = _annotations(data)
+    present = sorted({str(r.get("split", "")) for r in records})
+    in_split = [r for r in records if str(r.get("split", "")) == split]
+    if not in_split:
+        raise ConfigError(f"no record of split {split!r} in {data}/annotations.json.", hint=f"Use one of: {', '.join(present)}.")
+    with_pdf = [r for r in in_split if _source_path(data, r, "pdf").is_file()]
+    usable = [r for r in in_split if _source_path(data, r, source).is_file()]
+    if limit is not None:
+        usable = usable[: max(0, limit)]
+
+    docs: dict[Path, Any] = {}
+    failures: dict[str, str] = {}
+    exact = {"binary": [], "continuous": []}
+    field_right: dict[str, list[bool]] = {}
+    rr_pairs: list[bool] = []
+    results = []
+    for record in usable:
+        kind = str(record.get("outcome_type", "")).strip().lower()
+        if kind not in ARM_FIELDS:
+            failures[str(record.get("id"))] = f"unknown outcome_type {record.get('outcome_type')!r}"
+            continue
+        path = _source_path(data, record, source)
+        if path not in docs:
+            try:
+                docs[path] = parse_file(path)
+            except DocumentError as e:
+                docs[path] = None
+                failures[path.name] = e.message
+        doc = docs[path]
+        arms = None
+        if doc is not None:
+            arms = extract_arm_numbers(doc, intervention=str(record["intervention"]), comparator=str(record["comparator"]),
+                                       outcome=str(record["outcome"]), outcome_type=kind)
+        fields = ARM_FIELDS[kind]
+        predicted = {f: (getattr(arms, f) if arms is not None else None) for f in fields}
+        right = {f: values_match(predicted[f], record.get(f, "")) for f in fields}
+        for f, ok in right.items():
+            field_right.setdefault(f, []).append(ok)
+        exact[kind].append(all(right.values()))
+        if kind == "binary":
+            gold_rr = _risk_ratio(*(gold_number(record.get(f, "")) for f in fields))
+            if gold_rr:
+                pred_rr = _risk_ratio(*(predicted[f] for f in fields))
+                rr_pairs.append(pred_rr is not None and abs(pred_rr - gold_rr) <= RR_TOLERANCE * abs(gold_rr))
+        results.append({
+            "id": record.get("id"), "pmcid": record.get("pmcid"), "outcome_type": kind, "outcome": record.get("outcome"),
+            "exact": all(right.values()),
+            "fields": {f: {"gold": gold_number(record.get(f, "")), "predicted": predicted[f], "right": right[f]} for f in fields},
+            "sources": {f: s.context[:200] for f, s in (arms.sources.items() if arms is not None else [])},
+        })
+
+    def share(xs: list[bool]) -> float:
+        return round(sum(xs) / len(xs), 4) if xs else 0.0
+
+    all_fields = [ok for oks in field_right.values() for ok in oks]
+    return {
+        "binary_exact_match": share(exact["binary"]),
+        "continuous_exact_match": share(exact["continuous"]),
+        "field_accuracy": share(all_fields),
+        "rr_agreement": share(rr_pairs),
+        "rr_agreement_n": len(rr_pairs),
+        "examples": len(exact["binary"]) + len(exact["continuous"]),
+        "source": source,
+        "records_in_split": len(in_split),
+        "records_with_pdf": len(with_pdf),
+        "skipped_no_source": len(in_split) - len([r for r in in_split if _source_path(data, r, source).is_file()]),
+        "per_outcome_type": {k: len(v) for k, v in exact.items()},
+        "per_field_accuracy": {f: share(oks) for f, oks in field_right.items()},
+        "splits_present": present,
+        "failures": failures,
+        "extractor": EXTRACTOR_NAME,
+        "predictions": results,
+    }

@@ -1,0 +1,123 @@
+"""The rct-numeric adapter: per-arm numbers scored against gold, on a tiny hand-made folder and on the real one."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from eval.datasets import rct_numeric
+from extractor.errors import ConfigError
+
+SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+
+ARTICLE = """# Results
+
+A total of 400 patients were randomised, 200 to Drug A and 200 to placebo.
+
+Table 2. Outcomes at 30 days
+
+| Outcome | Drug A (n = 200) | Placebo (n = 200) |
+|---|---|---|
+| Mortality at 30 days | 12/200 (6.0%) | 22/200 (11.0%) |
+| Length of stay, days, mean ± SD | 5.2 ± 1.1 | 6.8 ± 2.0 |
+"""
+
+_EMPTY = {f: "" for f in (
+    "intervention_events", "intervention_group_size", "comparator_events", "comparator_group_size", "intervention_mean",
+    "intervention_standard_deviation", "comparator_mean", "comparator_standard_deviation",
+)}
+
+
+def _record(rid: int, split: str, outcome: str, outcome_type: str, **gold: object) -> dict[str, object]:
+    return {"id": rid, "pmcid": 1, "split": split, "outcome": outcome, "intervention": "Drug A", "comparator": "placebo",
+            "outcome_type": outcome_type, **_EMPTY, **gold}
+
+
+@pytest.fixture()
+def tiny(tmp_path: Path) -> Path:
+    """Two DEV records on one Markdown article (the continuous one's gold leaves the SDs out) and one TEST record; no PDFs."""
+    (tmp_path / "markdown").mkdir()
+    (tmp_path / "markdown" / "PMC1.md").write_text(ARTICLE, encoding="utf-8")
+    records = [
+        _record(1, "DEV", "Mortality at 30 days", "binary", intervention_events=12, intervention_group_size=200,
+                comparator_events=22, comparator_group_size=200),
+        _record(2, "DEV", "length of stay", "continuous", intervention_mean=5.2, intervention_group_size=200,
+                comparator_mean=6.8, comparator_group_size=200),
+        _record(3, "TEST", "Mortality at 30 days", "binary"),
+    ]
+    (tmp_path / "annotations.json").write_text(json.dumps(records), encoding="utf-8")
+    return tmp_path
+
+
+@pytest.mark.parametrize(
+    ("predicted", "gold", "expected"),
+    [(None, "", True), (0.30, 0.3, True), (25.78, 25.8, True), (10.8, 10.8, True), (2.0, 2, True), (35, 35, True),
+     (None, 35, False), (35, "", False), (0.38, 0.3, False), (-0.7, 0.7, False)],
+)
+def test_rct_numeric_values_match_after_rounding_to_gold(predicted: float | None, gold: object, expected: bool) -> None:
+    assert rct_numeric.values_match(predicted, gold) is expected
+
+
+@pytest.mark.parametrize(("splits", "expected"), [(["DEV", "TEST"], "DEV"), (["TEST"], "TEST"), (["train", "validation"], "validation")])
+def test_rct_numeric_default_split_prefers_dev(tmp_path: Path, splits: list[str], expected: str) -> None:
+    (tmp_path / "annotations.json").write_text(json.dumps([{"id": i, "split": s} for i, s in enumerate(splits)]), encoding="utf-8")
+    assert rct_numeric.default_split(tmp_path) == expected
+
+
+@pytest.mark.slow
+def test_rct_numeric_tiny_folder_exact_metrics(tiny: Path) -> None:
+    result = rct_numeric.run(tiny, "DEV", source="markdown")
+    assert result["binary_exact_match"] == 1.0
+    assert result["continuous_exact_match"] == 0.0  # the SDs are in the text but not in the gold
+    assert result["field_accuracy"] == 0.8  # 4 of 4 binary fields, 4 of 6 continuous ones
+    assert result["rr_agreement"] == 1.0 and result["rr_agreement_n"] == 1
+    assert result["examples"] == 2 and result["per_outcome_type"] == {"binary": 1, "continuous": 1}
+    assert result["records_in_split"] == 2 and result["records_with_pdf"] == 0 and result["skipped_no_source"] == 0
+    assert result["per_field_accuracy"]["intervention_standard_deviation"] == 0.0
+    assert [p["exact"] for p in result["predictions"]] == [True, False]
+
+
+@pytest.mark.slow
+def test_rct_numeric_tiny_folder_pdf_source_scores_only_records_with_a_pdf(tiny: Path) -> None:
+    result = rct_numeric.run(tiny, "DEV")
+    assert result["examples"] == 0 and result["records_with_pdf"] == 0 and result["skipped_no_source"] == 2
+    assert result["binary_exact_match"] == 0.0 and result["field_accuracy"] == 0.0
+
+
+@pytest.mark.slow
+def test_rct_numeric_through_the_runner(tiny: Path) -> None:
+    from eval import runner
+
+    result = runner.run("rct-numeric", tiny, source="markdown", limit=1)
+    assert result["split"] == "DEV" and result["examples"] == 1 and result["binary_exact_match"] == 1.0
+    assert {"seconds", "git_commit", "extractors"} <= set(result)
+
+
+@pytest.mark.parametrize(("options", "message"), [({"source": "xml"}, "source"), ({"colour": "red"}, "option")])
+def test_rct_numeric_rejects_bad_options(tiny: Path, options: dict[str, object], message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        rct_numeric.run(tiny, "DEV", **options)
+
+
+def test_rct_numeric_unknown_split_names_the_present_ones(tiny: Path) -> None:
+    with pytest.raises(ConfigError) as err:
+        rct_numeric.run(tiny, "TRAIN", source="markdown")
+    assert "DEV" in err.value.hint and "TEST" in err.value.hint
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("source", ["pdf", "markdown"])
+def test_rct_numeric_real_folder_limit_2(source: str) -> None:
+    data = SHARED_DATA / "rct_numeric"
+    if not (data / "annotations.json").is_file():
+        pytest.skip(f"public data not found at {data} (clone the repo with ../shared beside it)")
+    split = rct_numeric.default_split(data)
+    result = rct_numeric.run(data, split, source=source, limit=2)
+    assert result["examples"] == 2
+    for key in ("binary_exact_match", "continuous_exact_match", "field_accuracy", "rr_agreement"):
+        assert 0.0 <= result[key] <= 1.0, key
+    assert sum(result["per_outcome_type"].values()) == 2
+    assert 0 < result["records_with_pdf"] <= result["records_in_split"]
+    assert not result["failures"]
