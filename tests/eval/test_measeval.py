@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 
 from eval.datasets import measeval
-from tests.conftest import SHARED_DATA
 
 TEXT = "Mean age was 54.8 years and 31% were women. The dose was 5 mg."
 TSV = (
