@@ -1,0 +1,62 @@
+"""The numeric check on worked examples: stated numbers, recomputed effects, mismatches."""
+
+from __future__ import annotations
+
+import pytest
+
+from extractor.quantities import extract_quantities
+from extractor.schema import Claim, ClaimCategory, NumericVerdict, Span, VBPDomain
+from retrieval.numeric import check_numbers, relative_reductions
+
+
+def claim(quote: str) -> Claim:
+    return Claim(doc_id="d", page=1, span=Span(start=0, end=len(quote)), quote=quote, category=ClaimCategory.outcome,
+                 domain=VBPDomain.patient_and_staff, quantities=extract_quantities(quote), extractor="test")
+
+
+@pytest.mark.parametrize(
+    ("quote", "passage", "verdict", "found"),
+    [
+        # the issue's worked example: 12/200 vs 22/200 is a 45.5% relative reduction
+        ("Kelvo reduces surgical site infection by 45%.", "Infection occurred in 12/200 vs 22/200 patients.", NumericVerdict.match, 45.45),
+        ("Kelvo reduces surgical site infection by 30%.", "Infection occurred in 12/200 vs 22/200 patients.", NumericVerdict.mismatch, 45.45),
+        # from a stated risk ratio: RR 0.62 is a 38% reduction
+        ("Failure fell by 38%.", "Premature failure (risk ratio 0.62, 95% CI 0.51 to 0.75).", NumericVerdict.match, 38.0),
+        # from two risks as percentages
+        ("Restenosis was reduced by 66%.", "Binary restenosis was 2.6% vs 7.7%.", NumericVerdict.match, 66.23),
+        # a claimed percentage against the paper's
+        ("Binary restenosis was 2.6% with the Genoss DES.", "Binary restenosis occurred in 2.6% and 5.1%.", NumericVerdict.match, 2.6),
+        ("Knowledge rose to 85.0% of children.", "Knowledge improved from 33.3% to 75.0% in the intervention group.", NumericVerdict.mismatch, 75.0),
+        # a percentage recomputed from arm counts: 93/103 is 90.3%
+        ("Healing was achieved in 90% of patients.", "Complete healing in 93/103 patients.", NumericVerdict.match, 90.29),
+        # nothing comparable
+        ("Kelvo reduces infection by 45%.", "The trial enrolled adults on surgical wards.", NumericVerdict.not_comparable, None),
+        ("Kelvo is the most comfortable dressing.", "Infection occurred in 12/200 vs 22/200.", NumericVerdict.not_comparable, None),
+    ],
+)
+def test_numeric_check(quote: str, passage: str, verdict: NumericVerdict, found: float | None) -> None:
+    result = check_numbers(claim(quote), passage)
+    assert result.verdict is verdict, result.note
+    if found is not None:
+        assert result.found is not None and result.found.value == pytest.approx(found, abs=0.01)
+        assert result.claimed is not None and result.claimed.text in quote
+        assert result.note
+
+
+def test_numeric_mismatch_reports_both_values() -> None:
+    result = check_numbers(claim("Kelvo reduces surgical site infection by 30%."), "Infection occurred in 12/200 vs 22/200 patients.")
+    assert "30%" in result.note and "45.5%" in result.note
+    assert result.recomputed_from == "from 12/200 vs 22/200 (risk ratio 0.545)"
+
+
+@pytest.mark.parametrize(
+    ("passage", "expected"),
+    [
+        ("RR 0.55", [45.0]),
+        ("12/200 vs 22/200", [45.45]),
+        ("14 of 200 and 20 of 200", [30.0]),
+    ],
+)
+def test_numeric_relative_reductions(passage: str, expected: list[float]) -> None:
+    values = [f.value for f in relative_reductions(passage, extract_quantities(passage))]
+    assert values == pytest.approx(expected, abs=0.01)
