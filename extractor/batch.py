@@ -81,7 +81,7 @@ def parse_many(
     ctx = multiprocessing.get_context("forkserver")
     # workers fork from a server that has already imported the parser: a new worker starts in
     # milliseconds instead of re-importing pypdfium2 and pydantic models
-    ctx.set_forkserver_preload(["extractor.pipeline", "pypdfium2"])
+    ctx.set_forkserver_preload(["extractor.pipeline", "pypdfium2", *(["extractor.preload"] if extract else [])])
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, max_tasks_per_child=50)
     running: dict[Future, tuple[_Job, float]] = {}
     try:
