@@ -22,6 +22,7 @@ install: $(STAMP)
 
 demo: install
 	VBP_DATA_DIR=$(DATA) $(BIN)/vbp ingest corpus/submissions/*.pdf
+	for f in corpus/submissions/*.pdf; do VBP_DATA_DIR=$(DATA) $(BIN)/vbp extract "$$f" || exit 1; done
 	VBP_DATA_DIR=$(DATA) $(BIN)/vbp show --list
 
 test: install
