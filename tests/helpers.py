@@ -4,6 +4,19 @@ from __future__ import annotations
 
 from extractor.schema import Document
 
+# A small trial report with a two-arm results table, shared by the arm-number and rct-numeric tests.
+TRIAL_RESULTS_MD = """# Results
+
+A total of 400 patients were randomised, 200 to Drug A and 200 to placebo.
+
+Table 2. Outcomes at 30 days
+
+| Outcome | Drug A (n = 200) | Placebo (n = 200) |
+|---|---|---|
+| Mortality at 30 days | 12/200 (6.0%) | 22/200 (11.0%) |
+| Length of stay, days, mean ± SD | 5.2 ± 1.1 | 6.8 ± 2.0 |
+"""
+
 
 def assert_grounded(doc: Document) -> None:
     """Every span of the document slices back to its text, on the page it names."""

@@ -9,20 +9,11 @@ import pytest
 
 from eval.datasets import rct_numeric
 from extractor.errors import ConfigError
+from tests.helpers import TRIAL_RESULTS_MD
 
 SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 
-ARTICLE = """# Results
-
-A total of 400 patients were randomised, 200 to Drug A and 200 to placebo.
-
-Table 2. Outcomes at 30 days
-
-| Outcome | Drug A (n = 200) | Placebo (n = 200) |
-|---|---|---|
-| Mortality at 30 days | 12/200 (6.0%) | 22/200 (11.0%) |
-| Length of stay, days, mean ± SD | 5.2 ± 1.1 | 6.8 ± 2.0 |
-"""
+ARTICLE = TRIAL_RESULTS_MD
 
 _EMPTY = {f: "" for f in (
     "intervention_events", "intervention_group_size", "comparator_events", "comparator_group_size", "intervention_mean",

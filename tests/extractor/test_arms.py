@@ -10,18 +10,9 @@ import pytest
 from extractor.arms import ARM_FIELDS, ArmNumbers, extract_arm_numbers, recompute_effect
 from extractor.pipeline import parse_file
 from extractor.schema import Document
+from tests.helpers import TRIAL_RESULTS_MD
 
-TRIAL = """# Results
-
-A total of 400 patients were randomised, 200 to Drug A and 200 to placebo.
-
-Table 2. Outcomes at 30 days
-
-| Outcome | Drug A (n = 200) | Placebo (n = 200) |
-|---|---|---|
-| Mortality at 30 days | 12/200 (6.0%) | 22/200 (11.0%) |
-| Length of stay, days, mean ± SD | 5.2 ± 1.1 | 6.8 ± 2.0 |
-
+TRIAL = TRIAL_RESULTS_MD + """
 Wound infection occurred in 9 (4.5%) patients in the Drug A group and 15 (7.5%) patients in the placebo group. \
 Pain scores at 24 hours were 3.1 (SD 1.2) and 4.0 (SD 1.5) in the Drug A and placebo groups, respectively.
 """
