@@ -239,7 +239,7 @@ def extract_claims(doc: Document) -> ExtractionResult:
         if score < 0.5:
             result.stats["not_a_claim"] += 1
             continue
-        quote, span = _quote(doc, sentence)
+        quote, span = sentence.text, sentence.span  # a table row's quote is its cells as written
         if doc.text[span.start : span.end] != quote:  # grounding is checked, never assumed
             result.dropped_ungrounded += 1
             continue
@@ -351,11 +351,6 @@ def _table_row_score(text: str, *, paper: bool) -> float:
     if paper or not labelled or numbers == 0:
         return 0.0
     return 0.6 + 0.1 * min(numbers, 3)
-
-
-def _quote(doc: Document, sentence: Sentence) -> tuple[str, Span]:
-    """The claim's quote: the sentence, or for a table row its cells as written."""
-    return sentence.text, sentence.span
 
 
 def _table_header(doc: Document, offset: int) -> list[str] | None:
