@@ -11,6 +11,7 @@ from typing import Annotated, Optional
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from extractor.errors import EvidenceError
 
@@ -184,6 +185,80 @@ def extract(
             quote = ("(hedged) " if c.hedged else "") + c.quote.replace("\t", " | ")
             table.add_row(str(c.page), c.direction.value, c.evidence_level.value, numbers, _short(quote, 240))
         out.print(table)
+
+
+@app.command()
+def reindex(
+    data_dir: Annotated[Optional[Path], typer.Option(help="Data folder (default: VBP_DATA_DIR).")] = None,
+) -> None:
+    """Rebuild the passage index (Chroma + BM25) from the database, with a progress bar."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from api.store.models import PassageRow
+    from retrieval.search import ensure_consistent, open_searcher, rebuild
+
+    settings = _settings(data_dir=data_dir)
+    store = _store(settings)
+    searcher = open_searcher(settings.retrieval, data_dir=settings.data_dir, reset=True)
+    total = store.count(PassageRow)
+    progress = Progress(TextColumn("indexing passages"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err,
+                        transient=True, disable=not err.is_terminal)
+    with progress:
+        task = progress.add_task("index", total=total)
+        done = rebuild(searcher, store.iter_passages(), kinds=store.document_kinds(), total=total,
+                       progress=lambda n, _total: progress.update(task, completed=n))
+    ensure_consistent(searcher, store.passage_counts())
+    searcher.close()
+    store.close()
+    out.print(f"indexed {done} passages of {len(store.passage_counts())} documents in {settings.retrieval.index_path(settings.data_dir)}")
+
+
+@app.command()
+def search(
+    query: Annotated[str, typer.Argument(help="What to look for.")],
+    k: Annotated[Optional[int], typer.Option(help="How many passages to return.")] = None,
+    doc: Annotated[Optional[list[str]], typer.Option(help="Only this document (id or prefix); repeatable.")] = None,
+    kind: Annotated[Optional[str], typer.Option(help="Only documents of this kind.")] = None,
+    section: Annotated[Optional[str], typer.Option(help="Only this section label, e.g. results.")] = None,
+    page: Annotated[Optional[int], typer.Option(help="Only this page.")] = None,
+    data_dir: Annotated[Optional[Path], typer.Option(help="Data folder (default: VBP_DATA_DIR).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the hits as JSON.")] = False,
+) -> None:
+    """Hybrid search (BM25 + embeddings) over the indexed passages; prints ranked passages with highlights."""
+    import warnings
+
+    from retrieval.base import SearchFilters
+    from retrieval.search import check_consistency, open_searcher, snippet
+
+    settings = _settings(data_dir=data_dir)
+    store = _store(settings)
+    searcher = open_searcher(settings.retrieval, data_dir=settings.data_dir)
+    report = check_consistency(searcher, store.passage_counts())
+    if not report.ok:
+        err.print(f"[yellow]warning:[/] the index is out of step with the database ({report.summary()}); run `vbp reindex`.")
+    doc_ids = tuple(store.get_document(d).id for d in doc) if doc else None
+    filters = SearchFilters(doc_ids=doc_ids, kinds=kind, sections=section, pages=page)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        hits = searcher.search(query, k, filters=filters)
+    for w in caught:
+        err.print(f"note: {w.message}", markup=False)
+    names = {r["id"]: r["filename"] for r in store.list_documents()}
+    searcher.close()
+    store.close()
+    if as_json:
+        out.print_json(json.dumps([h.model_dump(mode="json") for h in hits]))
+        return
+    if not hits:
+        out.print("no passages found")
+    for rank, h in enumerate(hits, start=1):
+        text, spans = snippet(h.text, query)
+        shown = Text(text)
+        for a, b in spans:
+            shown.stylize("bold yellow", a, b)
+        out.print(f"[bold]{rank}.[/] {names.get(h.doc_id, h.doc_id[:12])} p{h.page} {h.section or '-'} "
+                  f"(score {h.score:.3f}; bm25 #{h.bm25_rank or '-'}, dense #{h.dense_rank or '-'})")
+        out.print(shown)
 
 
 @app.command()

@@ -9,6 +9,7 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from extractor.settings import ParsingSettings
+from retrieval.settings import RetrievalSettings
 
 
 def _default_data_dir() -> Path:
@@ -32,6 +33,7 @@ class Settings(BaseSettings):
         default=min(2, os.cpu_count() or 1), ge=0, description="Parser processes for batch ingest; 0 parses in the calling process."
     )
     parsing: ParsingSettings = Field(default_factory=ParsingSettings, description="PDF and text parsing limits.")
+    retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings, description="Passage index and search.")
 
     @field_validator("data_dir")
     @classmethod

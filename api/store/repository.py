@@ -164,6 +164,22 @@ class Store:
             ).all()
             return [dict(r._mapping) for r in rows]
 
+    def iter_passages(self) -> Iterator[Passage]:
+        """Every stored passage, streamed in chunks (for rebuilding the index)."""
+        with self.session() as s:
+            for p in s.scalars(select(PassageRow).order_by(PassageRow.doc_id, PassageRow.index).execution_options(yield_per=1000)):
+                yield Passage(id=p.id, doc_id=p.doc_id, index=p.index, page=p.page, span=Span(start=p.start, end=p.end),
+                              section=p.section, text=p.text)
+
+    def passage_counts(self) -> dict[str, int]:
+        """Passages per document: what the index must hold."""
+        with self.session() as s:
+            return dict(s.execute(select(PassageRow.doc_id, func.count()).group_by(PassageRow.doc_id)).all())
+
+    def document_kinds(self) -> dict[str, str]:
+        with self.session() as s:
+            return dict(s.execute(select(DocumentRow.id, DocumentRow.kind)).all())
+
     def delete_document(self, doc_id: str) -> None:
         """Delete a document and everything derived from it (pages, passages, claims, links)."""
         with self.session() as s:

@@ -94,3 +94,32 @@ def test_cli_bench_parse_only(tmp_path: Path, shared_data: Path) -> None:
     assert report["files"] == len(list((shared_data / "rct_numeric" / "pdfs").glob("*.pdf")))
     assert report["pages"] > 0 and report["pages_per_second"] > 0 and report["peak_rss_mb"] > 0
     assert "cores" in report["machine"]
+
+
+def test_cli_reindex_and_search(tmp_path: Path) -> None:
+    env_dir = tmp_path / "d"
+    first, second = tmp_path / "a.md", tmp_path / "b.md"
+    first.write_text("# Results\n\nThe Veloxa cannula reduced phlebitis from 7.4% to 3.1% on surgical wards.\n\n"
+                     "## Supply\n\nOur standard lead time is 5 working days.\n")
+    second.write_text("# Results\n\nThe dressing shortened time to healing by four weeks.\n")
+    assert vbp("ingest", str(first), data_dir=env_dir).returncode == 0
+    import os as _os
+
+    _os.environ["VBP_RETRIEVAL__EMBEDDER"] = "minilm.torch.v1"  # the real model without the one-off ONNX export
+    try:
+        reindex = vbp("reindex", data_dir=env_dir)
+        assert reindex.returncode == 0, reindex.stderr
+        assert "indexed 2 passages of 1 documents" in reindex.stdout
+        hits = json.loads(vbp("search", "phlebitis on surgical wards", "--json", data_dir=env_dir).stdout)
+        assert hits and "phlebitis" in hits[0]["text"] and hits[0]["section"] == "results"
+        in_results = json.loads(vbp("search", "lead time", "--section", "results", "--json", data_dir=env_dir).stdout)
+        assert in_results and {h["section"] for h in in_results} == {"results"}
+        assert json.loads(vbp("search", "lead time", "--kind", "clinical_paper", "--json", data_dir=env_dir).stdout) == []
+        # a document stored after the index was built: the search says the index is out of step
+        assert vbp("ingest", str(second), data_dir=env_dir).returncode == 0
+        stale = vbp("search", "time to healing", data_dir=env_dir)
+        assert stale.returncode == 0 and "out of step" in stale.stderr and "vbp reindex" in stale.stderr
+        empty = vbp("search", "   ", data_dir=env_dir)
+        assert empty.returncode == 2 and "Traceback" not in empty.stderr
+    finally:
+        _os.environ.pop("VBP_RETRIEVAL__EMBEDDER", None)
