@@ -10,6 +10,7 @@ quote is ``doc.text[span.start:span.end]``; one that cannot be is dropped and co
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -227,6 +228,8 @@ def extract_claims(doc: Document) -> ExtractionResult:
     paper = doc.kind is DocumentKind.clinical_paper
     doc_design = design_of_document(doc)
     ref_design = {r.key: design_of_text(r.text) for r in doc.references}
+    ref_keys = set(ref_design)
+    passage_starts = [p.span.start for p in doc.passages]
     product = product_name(doc) if not paper else ""
     accepted: list[tuple[Sentence, float, str, Span]] = []
     for sentence in doc.sentences:
@@ -250,7 +253,7 @@ def extract_claims(doc: Document) -> ExtractionResult:
         quantities = extract_quantities(doc.text, start=span.start, end=span.end)
         money = any(q.kind is QuantityKind.currency for q in quantities)
         category = categorise(quote, sentence.section, in_table=sentence.in_table, money=money)
-        citations = find_citations(quote, span.start, {r.key for r in doc.references})
+        citations = find_citations(quote, span.start, ref_keys)
         cited = [ref_design.get(k, EvidenceLevel.none) for c in citations for k in c.keys]
         level = strongest([lv for lv in cited if lv is not EvidenceLevel.none]) if cited else doc_design
         fields = claim_fields(quote, product=product, pico=pico if not sentence.in_table else None)
@@ -262,7 +265,7 @@ def extract_claims(doc: Document) -> ExtractionResult:
             page=sentence.page,
             span=span,
             quote=quote,
-            passage_id=_passage_at(doc, span.start),
+            passage_id=_passage_at(doc, passage_starts, span.start),
             section=sentence.section,
             category=category,
             domain=domain_for(category, quote),
@@ -360,10 +363,11 @@ def _table_header(doc: Document, offset: int) -> list[str] | None:
     return None
 
 
-def _passage_at(doc: Document, offset: int) -> str | None:
-    for p in doc.passages:
-        if p.span.start <= offset < p.span.end:
-            return p.id
+def _passage_at(doc: Document, starts: list[int], offset: int) -> str | None:
+    """The passage holding ``offset``; ``starts`` are the passages' start offsets, in document order."""
+    i = bisect_right(starts, offset) - 1
+    if i >= 0 and offset < doc.passages[i].span.end:
+        return doc.passages[i].id
     return None
 
 
