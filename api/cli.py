@@ -47,10 +47,11 @@ def ingest(
     password: Annotated[Optional[str], typer.Option(help="Password for encrypted PDFs.")] = None,
     kind: Annotated[Optional[str], typer.Option(help="Force the document kind: supplier_submission, clinical_paper or other.")] = None,
     workers: Annotated[Optional[int], typer.Option(help="Parser processes (0 parses in this process).")] = None,
+    index: Annotated[bool, typer.Option("--index/--no-index", help="Index the passages for search as each file is stored.")] = True,
     data_dir: Annotated[Optional[Path], typer.Option(help="Data folder (default: VBP_DATA_DIR).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the results as JSON.")] = False,
 ) -> None:
-    """Parse and store documents; print a status table; exit 1 if any file failed."""
+    """Parse, store and index documents; print a status table; exit 1 if any file failed."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from api.ingest import expand_paths, ingest_paths
@@ -63,12 +64,15 @@ def ingest(
     files = expand_paths(paths)
     if not files:
         raise EvidenceError("no PDF, .txt or .md files found in " + ", ".join(map(str, paths)) + ".", hint="Check the paths.")
+    searcher = _open_index(settings, store) if index else None
     progress = Progress(TextColumn("[progress.description]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                         console=err, transient=True, disable=as_json or not err.is_terminal)
     with progress:
         task = progress.add_task("ingesting", total=len(files))
         results = ingest_paths(files, store=store, settings=settings.parsing, workers=settings.workers, password=password, kind=kind,
-                               on_result=lambda r: progress.update(task, advance=1, description=r.path.name[:40]))
+                               on_result=lambda r: progress.update(task, advance=1, description=r.path.name[:40]), searcher=searcher)
+    if searcher is not None:
+        searcher.close()
     failed = [r for r in results if r.status is IngestStatus.failed]
     if as_json:
         out.print_json(json.dumps([{"file": str(r.path), "status": r.status.value, "doc_id": r.doc_id, "pages": r.pages, "kind": r.kind,
@@ -86,6 +90,16 @@ def ingest(
     store.close()
     if failed:
         raise typer.Exit(1)
+
+
+def _open_index(settings, store):
+    """Open the passage index, warning (not failing) when it is out of step with the database."""
+    from api.evidence import open_index
+
+    searcher, report = open_index(settings, store)
+    if report is not None and not report.ok:
+        err.print(f"[yellow]warning:[/] the index is out of step with the database ({report.summary()}); run `vbp reindex`.")
+    return searcher
 
 
 def _short(text: str, n: int) -> str:
@@ -154,6 +168,7 @@ def extract(
     target: Annotated[str, typer.Argument(help="A PDF, .txt or .md file, or the id of a stored document.")],
     password: Annotated[Optional[str], typer.Option(help="Password for an encrypted PDF.")] = None,
     kind: Annotated[Optional[str], typer.Option(help="Force the document kind: supplier_submission, clinical_paper or other.")] = None,
+    index: Annotated[bool, typer.Option("--index/--no-index", help="Index a newly stored file's passages for search.")] = True,
     data_dir: Annotated[Optional[Path], typer.Option(help="Data folder (default: VBP_DATA_DIR).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the claims as JSON.")] = False,
 ) -> None:
@@ -165,7 +180,11 @@ def extract(
         raise EvidenceError(f"unknown document kind {kind!r}.", hint=f"Use one of: {', '.join(DocumentKind.__members__)}.")
     settings = _settings(data_dir=data_dir)
     store = _store(settings)
-    doc, result, added, kept = extract_and_store(target, store=store, settings=settings.parsing, password=password, kind=kind)
+    searcher = _open_index(settings, store) if index else None
+    doc, result, added, kept = extract_and_store(target, store=store, settings=settings.parsing, password=password, kind=kind,
+                                                 searcher=searcher)
+    if searcher is not None:
+        searcher.close()
     store.close()
     if as_json:
         sys.stdout.write(json.dumps([c.model_dump(mode="json") for c in result.claims], indent=2, ensure_ascii=False) + "\n")
@@ -228,14 +247,11 @@ def search(
     import warnings
 
     from retrieval.base import SearchFilters
-    from retrieval.search import check_consistency, open_searcher, snippet
+    from retrieval.search import snippet
 
     settings = _settings(data_dir=data_dir)
     store = _store(settings)
-    searcher = open_searcher(settings.retrieval, data_dir=settings.data_dir)
-    report = check_consistency(searcher, store.passage_counts())
-    if not report.ok:
-        err.print(f"[yellow]warning:[/] the index is out of step with the database ({report.summary()}); run `vbp reindex`.")
+    searcher = _open_index(settings, store)
     doc_ids = tuple(store.get_document(d).id for d in doc) if doc else None
     filters = SearchFilters(doc_ids=doc_ids, kinds=kind, sections=section, pages=page)
     with warnings.catch_warnings(record=True) as caught:
@@ -259,6 +275,136 @@ def search(
         out.print(f"[bold]{rank}.[/] {names.get(h.doc_id, h.doc_id[:12])} p{h.page} {h.section or '-'} "
                   f"(score {h.score:.3f}; bm25 #{h.bm25_rank or '-'}, dense #{h.dense_rank or '-'})")
         out.print(shown)
+
+
+@app.command()
+def delete(
+    doc_id: Annotated[str, typer.Argument(help="Document id or a unique prefix (6+ characters).")],
+    data_dir: Annotated[Optional[Path], typer.Option(help="Data folder (default: VBP_DATA_DIR).")] = None,
+) -> None:
+    """Delete a stored document, its claims and links, and its passages from the index."""
+    from api.evidence import delete_document
+
+    settings = _settings(data_dir=data_dir)
+    store = _store(settings)
+    searcher = _open_index(settings, store)
+    full_id = delete_document(store, searcher, doc_id)
+    searcher.close()
+    store.close()
+    out.print(f"deleted {full_id}")
+
+
+def _stance_style(stance: str) -> str:
+    return {"supports": "green", "contradicts": "red"}.get(stance, "dim")
+
+
+def _numeric_text(link) -> str:
+    if link.numeric is None or link.numeric.verdict.value == "not_comparable":
+        return "numbers: not comparable"
+    style = "green" if link.numeric.verdict.value == "match" else "red"
+    return f"numbers: [{style}]{link.numeric.verdict.value}[/] ({link.numeric.note})"
+
+
+def _check_json(check, passages: dict, names: dict) -> dict:
+    return {
+        "claim": check.claim.model_dump(mode="json"),
+        "cited_documents": check.cited_doc_ids,
+        "unresolved_references": check.unresolved_keys,
+        "links": [{**lk.model_dump(mode="json"), "document": names.get(passages[lk.passage_id].doc_id),
+                   "page": passages[lk.passage_id].page, "text": passages[lk.passage_id].text} for lk in check.links],
+    }
+
+
+@app.command("check-claim")
+def check_claim_cmd(
+    claim_id: Annotated[str, typer.Argument(help="The claim's id (as `vbp support` or `vbp extract --json` print it).")],
+    cited_k: Annotated[int, typer.Option(help="Passages taken from the papers the claim cites.")] = 4,
+    other_k: Annotated[int, typer.Option(help="Passages taken from the rest of the collection.")] = 4,
+    data_dir: Annotated[Optional[Path], typer.Option(help="Data folder (default: VBP_DATA_DIR).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+) -> None:
+    """Check one claim: passages that support or contradict it, and whether the numbers agree. Stores the links."""
+    from api.evidence import check_claims
+
+    settings = _settings(data_dir=data_dir)
+    store = _store(settings)
+    claim = store.get_claim(claim_id)
+    searcher = _open_index(settings, store)
+    [check] = check_claims([claim], store=store, searcher=searcher, cited_k=cited_k, other_k=other_k)
+    passages = store.get_passages([lk.passage_id for lk in check.links])
+    names = {r["id"]: r["filename"] for r in store.list_documents()}
+    searcher.close()
+    store.close()
+    if as_json:
+        out.print_json(json.dumps(_check_json(check, passages, names)))
+        return
+    out.print(f"[bold]{claim.id}[/] p{claim.page} ({claim.category.value}, {claim.domain.value})")
+    out.print(claim.quote, markup=False)
+    cites = ", ".join(c.marker for c in claim.citations) or "none"
+    out.print(f"cites: {cites}; resolved to {len(check.cited_doc_ids)} ingested paper(s)"
+              + (f"; not ingested: references {', '.join(check.unresolved_keys)}" if check.unresolved_keys else ""))
+    if not check.links:
+        out.print("no candidate passages: ingest the papers it cites, then run `vbp check-claim` again.")
+    for rank, lk in enumerate(check.links, start=1):
+        p = passages[lk.passage_id]
+        out.print(f"[bold]{rank}.[/] [{_stance_style(lk.stance.value)}]{lk.stance.value}[/] {lk.score:.2f}"
+                  f"{' (cited)' if lk.cited else ''} — {names.get(p.doc_id, p.doc_id[:12])} p{p.page} {p.section or '-'}")
+        out.print("   " + _numeric_text(lk))
+        out.print("   " + _short(p.text.replace("\n", " "), 300), markup=False)
+
+
+@app.command()
+def support(
+    doc_id: Annotated[str, typer.Argument(help="A submission's document id or a unique prefix (6+ characters).")],
+    cited_k: Annotated[int, typer.Option(help="Passages taken from the papers each claim cites.")] = 4,
+    other_k: Annotated[int, typer.Option(help="Passages taken from the rest of the collection.")] = 4,
+    data_dir: Annotated[Optional[Path], typer.Option(help="Data folder (default: VBP_DATA_DIR).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the results as JSON.")] = False,
+) -> None:
+    """Check every claim of a submission against its cited papers (and the collection); store and print the links."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from api.evidence import check_claims
+
+    settings = _settings(data_dir=data_dir)
+    store = _store(settings)
+    doc = store.get_document(doc_id)
+    claims = store.list_claims(doc.id)
+    if not claims:
+        raise EvidenceError(f"{doc.filename} has no stored claims.", hint=f"Extract them first: `vbp extract {doc.id[:12]}`.")
+    searcher = _open_index(settings, store)
+    progress = Progress(TextColumn("checking claims"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err,
+                        transient=True, disable=as_json or not err.is_terminal)
+    with progress:
+        task = progress.add_task("check", total=len(claims))
+        checks = check_claims(claims, store=store, searcher=searcher, cited_k=cited_k, other_k=other_k,
+                              progress=lambda n, _t: progress.update(task, completed=n))
+    passages = store.get_passages([lk.passage_id for c in checks for lk in c.links])
+    names = {r["id"]: r["filename"] for r in store.list_documents()}
+    searcher.close()
+    store.close()
+    if as_json:
+        out.print_json(json.dumps([_check_json(c, passages, names) for c in checks]))
+        return
+    counts: dict[str, int] = {}
+    table = Table(title=f"{doc.filename}: {len(checks)} claims", title_justify="left")
+    for col, kw in (("page", {}), ("claim", {"overflow": "fold", "ratio": 3}), ("best", {}), ("source", {"overflow": "fold", "ratio": 1}),
+                    ("numbers", {})):
+        table.add_column(col, **kw)
+    for c in checks:
+        best = c.best
+        stance = best.stance.value if best else "no passage"
+        counts[stance] = counts.get(stance, 0) + 1
+        source, numbers = "", ""
+        if best:
+            p = passages[best.passage_id]
+            source = f"{names.get(p.doc_id, p.doc_id[:12])} p{p.page}{' (cited)' if best.cited else ''}"
+            verdicts = {lk.numeric.verdict.value for lk in c.links if lk.numeric}
+            numbers = "match" if "match" in verdicts else "mismatch" if "mismatch" in verdicts else "-"
+        table.add_row(str(c.claim.page), _short(c.claim.quote, 160), f"[{_stance_style(stance)}]{stance}[/] {best.score:.2f}" if best
+                      else stance, source, numbers)
+    out.print(table)
+    out.print(", ".join(f"{n} {k}" for k, n in sorted(counts.items())))
 
 
 @app.command()
@@ -286,12 +432,14 @@ def eval_cmd(
     split: Annotated[Optional[str], typer.Option(help="Split to score (default: the one split present).")] = None,
     source: Annotated[Optional[str], typer.Option(help="rct-numeric: 'pdf' (default) or 'markdown'.")] = None,
     limit: Annotated[Optional[int], typer.Option(help="Score only the first N examples (quick checks).")] = None,
+    index_dir: Annotated[Optional[Path], typer.Option(help="scifact: keep the corpus index in this folder and reuse it.")] = None,
+    label: Annotated[Optional[bool], typer.Option("--label/--no-label", help="scifact: also score the label task (default: yes).")] = None,
     json_file: Annotated[Optional[Path], typer.Option("--json", help="Also write the result to this JSON file.")] = None,
 ) -> None:
     """Score the pipeline on a public gold set and print a table (SPEC harness contract)."""
     from eval import runner
 
-    options = {k: v for k, v in {"source": source, "limit": limit}.items() if v is not None}
+    options = {k: v for k, v in {"source": source, "limit": limit, "index_dir": index_dir, "label": label}.items() if v is not None}
     result = runner.run(dataset, data, split, **options)
     out.print(runner.format_table(result), markup=False)
     if json_file:

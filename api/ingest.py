@@ -34,6 +34,7 @@ class IngestResult:
     error_code: str | None = None
     seconds: float = 0.0
     warnings: int = 0
+    indexed: int | None = None  # passages written to the index; None when not indexed
 
 
 def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
@@ -62,6 +63,7 @@ def ingest_paths(
     password: str | None = None,
     kind: DocumentKind | str | None = None,
     on_result: Callable[[IngestResult], None] | None = None,
+    searcher=None,
 ) -> list[IngestResult]:
     """Parse and store every file; return one result per file, in the order they finished.
 
@@ -73,11 +75,15 @@ def ingest_paths(
         password: Password for encrypted PDFs.
         kind: Force the document kind for every file.
         on_result: Called after each file, e.g. to advance a progress bar.
+        searcher: The passage index (``retrieval.search.HybridSearcher``): each stored document's passages are
+            indexed right after it is stored, and an unchanged one is indexed if the index lacks it.
     """
     files = expand_paths(paths)
     results: list[IngestResult] = []
     for path, outcome, seconds in parse_many(files, settings=settings, workers=workers, password=password, kind=kind):
         result = _store_one(store, path, outcome, seconds)
+        if searcher is not None and result.doc_id and result.status is not IngestStatus.failed:
+            index_stored(result, store=store, searcher=searcher)
         results.append(result)
         if on_result:
             on_result(result)
@@ -101,8 +107,23 @@ def _store_one(store, path: Path, outcome: Document | EvidenceError, seconds: fl
                         message="; ".join(outcome.warnings), seconds=seconds, warnings=len(outcome.warnings))
 
 
+def index_stored(result: IngestResult, *, store, searcher) -> None:
+    """Index a stored document's passages; a failure keeps the document and says how to catch the index up."""
+    from api.evidence import index_document
+
+    if result.status is IngestStatus.unchanged and searcher.has_document(result.doc_id):
+        return
+    try:
+        result.indexed = index_document(searcher, store, result.doc_id)
+    except EvidenceError as e:
+        note = f"stored, but not indexed ({e}); run `vbp reindex` to catch the index up."
+        log.warning("%s: %s", result.path, note)
+        result.message = "; ".join(filter(None, [result.message, note]))
+        result.warnings += 1
+
+
 def extract_and_store(target: str | Path, *, store, settings: ParsingSettings, password: str | None = None,
-                      kind: DocumentKind | str | None = None):
+                      kind: DocumentKind | str | None = None, searcher=None):
     """Parse a file (or load a stored document by id), extract its claims and store both.
 
     Returns:
@@ -117,8 +138,10 @@ def extract_and_store(target: str | Path, *, store, settings: ParsingSettings, p
     path = Path(target)
     if path.exists():
         doc = parse_file(path, settings=settings, password=password, kind=kind)
-        store.save_document(doc, path)
+        status = store.save_document(doc, path)
         doc = store.get_document(doc.id)  # a user-set kind from an earlier ingest wins
+        if searcher is not None:
+            index_stored(IngestResult(path, status, doc_id=doc.id), store=store, searcher=searcher)
     else:
         doc = store.get_document(str(target))
     result = extract_claims(doc)

@@ -388,9 +388,10 @@ def open_searcher(settings: RetrievalSettings, *, data_dir: Path, reset: bool = 
     from retrieval.index import ChromaPassageIndex
 
     folder = settings.index_path(data_dir)
-    embedder = make_embedder(settings.embedder, cache_dir=folder, max_length=settings.max_length)
+    cache = settings.model_cache_path()
+    embedder = make_embedder(settings.embedder, cache_dir=cache, max_length=settings.max_length)
     dense = ChromaPassageIndex(folder / "chroma", embedder=embedder, collection=settings.collection, url=settings.chroma_url,
-                               cache_dir=folder, batch_size=settings.batch_size, max_query_chars=settings.max_query_chars, reset=reset)
+                               cache_dir=cache, batch_size=settings.batch_size, max_query_chars=settings.max_query_chars, reset=reset)
     bm25_folder = folder / ("bm25" if settings.chroma_url is None else f"bm25-{settings.collection}")
     if reset:
         import shutil

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from typing import Literal
@@ -21,6 +22,11 @@ class RetrievalSettings(BaseModel):
     index_dir: Path | None = Field(
         default=None,
         description="Folder of the passage index (Chroma files, the BM25 index, the ONNX export); default: 'index' in the data folder.",
+    )
+    model_cache_dir: Path | None = Field(
+        default=None,
+        description="Folder for model files built locally from the installed weights (the ONNX export), shared by every "
+        "data folder; default: 'vbp-evidence' under XDG_CACHE_HOME (~/.cache).",
     )
     chroma_url: str | None = Field(
         default=None,
@@ -77,3 +83,9 @@ class RetrievalSettings(BaseModel):
     def index_path(self, data_dir: Path) -> Path:
         """The index folder in force: ``index_dir`` or ``<data_dir>/index``."""
         return Path(self.index_dir).expanduser() if self.index_dir is not None else Path(data_dir) / "index"
+
+    def model_cache_path(self) -> Path:
+        """The model cache in force: ``model_cache_dir`` or ``$XDG_CACHE_HOME/vbp-evidence``."""
+        if self.model_cache_dir is not None:
+            return Path(self.model_cache_dir).expanduser()
+        return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "vbp-evidence"

@@ -18,9 +18,9 @@ from sqlalchemy import create_engine, delete, event, func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from api.store.models import ClaimRow, DocumentRow, IngestEventRow, PageRow, PassageRow
+from api.store.models import ClaimRow, DocumentRow, IngestEventRow, PageRow, PassageRow, SupportLinkRow
 from extractor.errors import ConfigError, NotFoundError
-from extractor.schema import SCHEMA_VERSION, Claim, Document, IngestStatus, Page, Passage, Span
+from extractor.schema import SCHEMA_VERSION, Claim, Document, IngestStatus, Page, Passage, Span, SupportLink
 
 log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -176,6 +176,15 @@ class Store:
         with self.session() as s:
             return dict(s.execute(select(PassageRow.doc_id, func.count()).group_by(PassageRow.doc_id)).all())
 
+    def document_heads(self, *, doc_ids=None, chars: int = 6000) -> list[tuple[str, str | None, str]]:
+        """``(id, title, first characters of the text)`` of every stored document (or of ``doc_ids``), for
+        matching a reference list against what has been ingested."""
+        with self.session() as s:
+            q = select(DocumentRow.id, DocumentRow.title, func.substr(DocumentRow.text, 1, chars))
+            if doc_ids is not None:
+                q = q.where(DocumentRow.id.in_(list(doc_ids)))
+            return [tuple(r) for r in s.execute(q).all()]
+
     def document_kinds(self) -> dict[str, str]:
         with self.session() as s:
             return dict(s.execute(select(DocumentRow.id, DocumentRow.kind)).all())
@@ -220,6 +229,52 @@ class Store:
             row = self._find(s, doc_id)
             rows = s.scalars(select(ClaimRow).where(ClaimRow.doc_id == row.id).order_by(ClaimRow.start)).all()
             return [Claim.model_validate(r.data) for r in rows]
+
+    def get_claim(self, claim_id: str) -> Claim:
+        """One stored claim by id.
+
+        Raises:
+            NotFoundError: no such claim.
+        """
+        with self.session() as s:
+            row = s.get(ClaimRow, claim_id)
+            if row is None:
+                raise NotFoundError(f"no claim with id {claim_id!r}.", hint="List a document's claims with `vbp show DOC_ID`.")
+            return Claim.model_validate(row.data)
+
+    def get_passages(self, passage_ids: list[str]) -> dict[str, Passage]:
+        """The stored passages with these ids (unknown ids are left out)."""
+        with self.session() as s:
+            rows = s.scalars(select(PassageRow).where(PassageRow.id.in_(passage_ids))).all() if passage_ids else []
+            return {p.id: Passage(id=p.id, doc_id=p.doc_id, index=p.index, page=p.page, span=Span(start=p.start, end=p.end),
+                                  section=p.section, text=p.text) for p in rows}
+
+    # --- support links ------------------------------------------------------------------------
+
+    def save_support_links(self, claim_id: str, links: list[SupportLink]) -> int:
+        """Replace the claim's support links with ``links`` in one transaction (a re-check supersedes the last).
+
+        Raises:
+            NotFoundError: the claim is not stored.
+        """
+        with self.session() as s:
+            if s.get(ClaimRow, claim_id) is None:
+                raise NotFoundError(f"no claim with id {claim_id!r}.", hint="Extract the document's claims first: `vbp extract DOC_ID`.")
+            s.execute(delete(SupportLinkRow).where(SupportLinkRow.claim_id == claim_id))
+            s.add_all(SupportLinkRow(claim_id=claim_id, passage_id=link.passage_id, stance=link.stance.value, score=link.score,
+                                     data=link.model_dump(mode="json")) for link in links)
+        return len(links)
+
+    def list_support_links(self, *, claim_id: str | None = None, doc_id: str | None = None) -> list[SupportLink]:
+        """Support links of one claim, or of every claim of one document (claims in reading order, best link first)."""
+        with self.session() as s:
+            q = select(SupportLinkRow).join(ClaimRow, ClaimRow.id == SupportLinkRow.claim_id)
+            if claim_id is not None:
+                q = q.where(SupportLinkRow.claim_id == claim_id)
+            if doc_id is not None:
+                q = q.where(ClaimRow.doc_id == self._find(s, doc_id).id)
+            rows = s.scalars(q.order_by(ClaimRow.start, SupportLinkRow.id)).all()
+            return [SupportLink.model_validate(r.data) for r in rows]
 
     # --- ingest events ------------------------------------------------------------------------
 

@@ -102,7 +102,7 @@ def test_cli_reindex_and_search(tmp_path: Path) -> None:
     first.write_text("# Results\n\nThe Veloxa cannula reduced phlebitis from 7.4% to 3.1% on surgical wards.\n\n"
                      "## Supply\n\nOur standard lead time is 5 working days.\n")
     second.write_text("# Results\n\nThe dressing shortened time to healing by four weeks.\n")
-    assert vbp("ingest", str(first), data_dir=env_dir).returncode == 0
+    assert vbp("ingest", str(first), "--no-index", data_dir=env_dir).returncode == 0
     import os as _os
 
     _os.environ["VBP_RETRIEVAL__EMBEDDER"] = "minilm.torch.v1"  # the real model without the one-off ONNX export
@@ -115,11 +115,27 @@ def test_cli_reindex_and_search(tmp_path: Path) -> None:
         in_results = json.loads(vbp("search", "lead time", "--section", "results", "--json", data_dir=env_dir).stdout)
         assert in_results and {h["section"] for h in in_results} == {"results"}
         assert json.loads(vbp("search", "lead time", "--kind", "clinical_paper", "--json", data_dir=env_dir).stdout) == []
-        # a document stored after the index was built: the search says the index is out of step
-        assert vbp("ingest", str(second), data_dir=env_dir).returncode == 0
+        # a document stored without indexing: the search says the index is out of step
+        assert vbp("ingest", str(second), "--no-index", data_dir=env_dir).returncode == 0
         stale = vbp("search", "time to healing", data_dir=env_dir)
         assert stale.returncode == 0 and "out of step" in stale.stderr and "vbp reindex" in stale.stderr
         empty = vbp("search", "   ", data_dir=env_dir)
         assert empty.returncode == 2 and "Traceback" not in empty.stderr
     finally:
         _os.environ.pop("VBP_RETRIEVAL__EMBEDDER", None)
+
+
+def test_cli_ingest_indexes_and_delete_unindexes(tmp_path: Path) -> None:
+    env_dir = tmp_path / "d"
+    doc = tmp_path / "a.md"
+    doc.write_text("# Results\n\nThe Veloxa cannula reduced phlebitis from 7.4% to 3.1% on surgical wards.\n")
+    [stored] = json.loads(vbp("ingest", str(doc), "--json", data_dir=env_dir).stdout)
+    hits = vbp("search", "phlebitis", "--json", data_dir=env_dir)
+    assert "out of step" not in hits.stderr
+    assert [h["doc_id"] for h in json.loads(hits.stdout)] == [stored["doc_id"]]
+    gone = vbp("delete", stored["doc_id"][:12], data_dir=env_dir)
+    assert gone.returncode == 0 and stored["doc_id"] in gone.stdout
+    after = vbp("search", "phlebitis", "--json", data_dir=env_dir)
+    assert json.loads(after.stdout) == [] and "out of step" not in after.stderr
+    again = vbp("delete", stored["doc_id"][:12], data_dir=env_dir)
+    assert again.returncode == 2 and "no document with id" in again.stderr and "Traceback" not in again.stderr

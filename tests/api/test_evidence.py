@@ -1,0 +1,168 @@
+"""Checking claims against their sources: citation resolution, candidate passages, stance and numbers, storage."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from api.evidence import check_claims, claim_query, delete_document, index_document, support_document
+from extractor.claims import extract_claims
+from extractor.pipeline import parse_file
+from extractor.schema import Reference, Span, Stance
+from retrieval.bm25 import BM25Index
+from retrieval.citations import CitedCandidate, match_reference
+from retrieval.index import MemoryPassageIndex
+from retrieval.search import HybridSearcher
+from tests.retrieval import FakeEmbedder
+
+TITLE = "Silver foam dressings and surgical site infection after caesarean section: a randomised controlled trial"
+PAPER = f"""# {TITLE}
+
+## Abstract
+
+We randomised 400 women to a silver foam dressing or a standard gauze dressing after caesarean section.
+
+## Results
+
+Surgical site infection occurred in 12/200 women with the silver foam dressing and 22/200 women with the standard dressing.
+
+Pain scores at day 3 were similar in the two groups.
+"""
+OTHER_PAPER = """# Compression stockings after knee replacement: a cohort study
+
+## Results
+
+Deep vein thrombosis occurred in 4% of patients; surgical site infection was not recorded.
+"""
+BID = """# Kelderfoam Ag: value proposition
+
+## Clinical outcomes
+
+Kelderfoam Ag reduces surgical site infection by 45% compared with standard dressings [1].
+
+Kelderfoam Ag reduces surgical site infection by 30% compared with standard dressings [1].
+
+Kelderfoam Ag reduces surgical site infection compared with standard dressings [2].
+
+## References
+
+1. Smith J, Jones K. {title}. BJOG. 2020;127:100-108.
+2. Data on file. Kelderfoam Ag wound audit. Northbridge Medical, 2024.
+"""
+RIVAL_BID = """# Rival foam: value proposition
+
+## Clinical outcomes
+
+Rival foam reduces surgical site infection by 45% compared with standard dressings, in our own audit.
+"""
+
+
+@dataclass(frozen=True)
+class _Prediction:
+    stance: Stance
+    score: float
+    probabilities: dict
+
+
+class KeywordStance:
+    """A stand-in classifier for fast tests: 'supports' when the passage mentions infection, else not enough info."""
+
+    name = "test.keyword"
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, list[str]]] = []
+
+    def predict(self, claim: str, passages):
+        self.calls.append((claim, list(passages)))
+        return [_Prediction(Stance.supports, 0.9, {}) if "infection occurred" in p else _Prediction(Stance.not_enough_info, 0.8, {})
+                for p in passages]
+
+
+def _write(folder: Path, name: str, text: str) -> Path:
+    path = folder / name
+    path.write_text(text)
+    return path
+
+
+@pytest.fixture()
+def world(tmp_path: Path, store):
+    searcher = HybridSearcher(dense=MemoryPassageIndex(FakeEmbedder()), bm25=BM25Index(None))
+    ids = {}
+    for name, text in (("paper.md", PAPER), ("other.md", OTHER_PAPER), ("bid.md", BID.format(title=TITLE)), ("rival.md", RIVAL_BID)):
+        doc = parse_file(_write(tmp_path, name, text))
+        store.save_document(doc)
+        index_document(searcher, store, doc.id)
+        ids[name] = doc.id
+    for name in ("bid.md", "rival.md"):
+        store.save_claims(extract_claims(store.get_document(ids[name])).claims)
+    return store, searcher, ids
+
+
+def test_evidence_reference_resolves_by_title_or_doi() -> None:
+    ref = Reference(key="1", text=f"1. Smith J. {TITLE.upper()}. BJOG 2020. doi:10.1111/abc.1", page=1, span=Span(start=0, end=10),
+                    doi="10.1111/abc.1")
+    by_title = CitedCandidate(doc_id="a", title=TITLE)
+    by_doi = CitedCandidate(doc_id="b", title="Something else entirely here", dois=frozenset({"10.1111/abc.1"}))
+    assert match_reference(ref, [by_title]) == ("a", "title")
+    assert match_reference(ref, [by_title, by_doi]) == ("b", "doi")
+    short = CitedCandidate(doc_id="c", title="Results")  # too short a title to match on
+    assert match_reference(ref, [short]) is None
+
+
+def test_evidence_claim_query_drops_citation_markers(world) -> None:
+    store, _, ids = world
+    claim = store.list_claims(ids["bid.md"])[0]
+    assert "[1]" in claim.quote and "[1]" not in claim_query(claim)
+
+
+def test_evidence_cited_paper_first_numbers_recomputed_and_stored(world) -> None:
+    store, searcher, ids = world
+    classifier = KeywordStance()
+    claims = store.list_claims(ids["bid.md"])
+    checks = {c.claim.quote.split(" by ")[-1][:3]: c for c in check_claims(claims, store=store, searcher=searcher, classifier=classifier)}
+    right, wrong = checks["45%"], checks["30%"]
+    assert right.cited_doc_ids == [ids["paper.md"]] and right.unresolved_keys == []
+    best = right.best
+    assert best.cited and best.stance is Stance.supports and store.get_passages([best.passage_id])[best.passage_id].doc_id == ids["paper.md"]
+    assert best.numeric.verdict.value == "match" and "12/200" in best.numeric.recomputed_from
+    assert abs(best.numeric.found.value - 45.45) < 0.01
+    wrong_numbers = [lk.numeric for lk in wrong.links if lk.numeric and lk.numeric.verdict.value == "mismatch"]
+    assert wrong_numbers and wrong_numbers[0].claimed.value == 30 and abs(wrong_numbers[0].found.value - 45.45) < 0.01
+    # never evidence: the claim's own submission or another supplier's submission
+    linked_docs = {store.get_passages([lk.passage_id])[lk.passage_id].doc_id for c in checks.values() for lk in c.links}
+    assert ids["bid.md"] not in linked_docs and ids["rival.md"] not in linked_docs
+    # stored, and a second check replaces rather than adds
+    assert len(store.list_support_links(claim_id=right.claim.id)) == len(right.links)
+    again = check_claims([right.claim], store=store, searcher=searcher, classifier=classifier)
+    assert len(store.list_support_links(claim_id=right.claim.id)) == len(again[0].links)
+
+
+def test_evidence_unresolved_reference_is_reported_and_collection_searched(world) -> None:
+    store, searcher, ids = world
+    [audit_claim] = [c for c in store.list_claims(ids["bid.md"]) if "[2]" in c.quote]
+    [check] = check_claims([audit_claim], store=store, searcher=searcher, classifier=KeywordStance())
+    assert check.cited_doc_ids == [] and check.unresolved_keys == ["2"]
+    assert check.links and not any(lk.cited for lk in check.links)
+
+
+def test_evidence_scope_limits_the_evidence(world) -> None:
+    store, searcher, ids = world
+    claims = store.list_claims(ids["bid.md"])
+    checks = check_claims(claims, store=store, searcher=searcher, classifier=KeywordStance(), scope={ids["other.md"]}, save=False)
+    docs = {store.get_passages([lk.passage_id])[lk.passage_id].doc_id for c in checks for lk in c.links}
+    assert docs == {ids["other.md"]}
+    assert all(c.cited_doc_ids == [] for c in checks)  # the cited paper is out of scope
+
+
+def test_evidence_support_document_and_delete_keep_both_stores_in_step(world) -> None:
+    store, searcher, ids = world
+    checks = support_document(store, searcher, ids["bid.md"][:12], classifier=KeywordStance())
+    assert len(checks) == len(store.list_claims(ids["bid.md"]))
+    assert store.list_support_links(doc_id=ids["bid.md"])
+    delete_document(store, searcher, ids["paper.md"])
+    assert ids["paper.md"] not in searcher.doc_ids() and ids["paper.md"] not in searcher.bm25.doc_ids()
+    assert ids["paper.md"] not in store.passage_counts()
+    # links to the deleted paper's passages went with it
+    assert all(not lk.passage_id.startswith(ids["paper.md"]) for lk in store.list_support_links(doc_id=ids["bid.md"]))
