@@ -413,13 +413,19 @@ def bench(
     parse_only: Annotated[bool, typer.Option("--parse-only", help="Measure parsing only.")] = False,
     workers: Annotated[Optional[int], typer.Option(help="Parser processes (default: VBP_WORKERS).")] = None,
     repeat: Annotated[int, typer.Option(help="Parse the folder this many times (memory must not grow).")] = 1,
+    search: Annotated[bool, typer.Option("--search", help="Measure indexing and search instead (a folder of PDFs, or a SciFact "
+                                         "folder: its abstracts are indexed and its claims are the queries).")] = False,
+    queries: Annotated[int, typer.Option(help="--search: how many queries to time.")] = 300,
     json_file: Annotated[Optional[Path], typer.Option("--json", help="Also write the figures to this JSON file.")] = None,
 ) -> None:
-    """Measure speed and memory on a folder of PDFs and print the machine it ran on."""
+    """Measure speed and memory on a folder of PDFs (or indexing and search with --search); print the machine."""
     from eval import bench as bench_mod
 
     settings = _settings(workers=workers)
-    report = bench_mod.bench_parse(folder, settings=settings.parsing, workers=settings.workers, repeat=repeat, extract=not parse_only)
+    if search:
+        report = bench_mod.bench_search(folder, queries=queries, embedder=settings.retrieval.embedder)
+    else:
+        report = bench_mod.bench_parse(folder, settings=settings.parsing, workers=settings.workers, repeat=repeat, extract=not parse_only)
     out.print(bench_mod.format_report(report), markup=False)
     if json_file:
         json_file.write_text(json.dumps(report, indent=2) + "\n")

@@ -92,6 +92,81 @@ def bench_parse(folder: Path, *, settings: ParsingSettings, workers: int, repeat
     }
 
 
+def bench_search(folder: Path, *, queries: int = 300, embedder: str | None = None) -> dict[str, object]:
+    """Index passages in a fresh hybrid index (real Chroma + BM25, in a temporary folder) and time searches.
+
+    ``folder`` is either a SciFact-layout folder (``corpus.jsonl``: every abstract becomes one passage, the
+    claims are the queries) or a folder of PDFs (parsed; their passages are indexed and their sentences are
+    the queries). Reports ``passages_per_second`` (embedding and writing both indexes) and ``query_ms_p50`` /
+    ``query_ms_p95`` (one query at a time, fused top 10, after one warm-up query).
+    """
+    import tempfile
+
+    from retrieval.search import open_searcher
+    from retrieval.settings import RetrievalSettings
+
+    passages, texts = _search_material(Path(folder))
+    settings = RetrievalSettings(index_dir=None, collection="bench", **({"embedder": embedder} if embedder else {}))
+    with tempfile.TemporaryDirectory(prefix="vbp-bench-") as tmp:
+        t_open = time.perf_counter()
+        searcher = open_searcher(settings, data_dir=Path(tmp))
+        open_seconds = time.perf_counter() - t_open
+        t0 = time.perf_counter()
+        for start in range(0, len(passages), 256):  # as `vbp reindex` writes them
+            searcher.add(passages[start : start + 256])
+        index_seconds = time.perf_counter() - t0
+        asked = texts[: max(1, queries)]
+        searcher.search(asked[0], 10)
+        latencies = []
+        for text in asked:
+            t1 = time.perf_counter()
+            searcher.search(text, 10)
+            latencies.append((time.perf_counter() - t1) * 1000)
+        searcher.close()
+    latencies.sort()
+
+    def pct(q: float) -> float:
+        return round(latencies[min(len(latencies) - 1, max(0, int(q * len(latencies) + 0.999999) - 1))], 2)
+
+    return {
+        "task": "index+search",
+        "folder": str(folder),
+        "embedder": settings.embedder,
+        "passages": len(passages),
+        "mean_passage_chars": round(sum(len(p.text) for p in passages) / max(1, len(passages))),
+        "open_seconds": round(open_seconds, 2),
+        "index_seconds": round(index_seconds, 1),
+        "passages_per_second": round(len(passages) / index_seconds, 1) if index_seconds else 0.0,
+        "queries": len(latencies),
+        "query_ms_p50": pct(0.5),
+        "query_ms_p95": pct(0.95),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "machine": machine(),
+    }
+
+
+def _search_material(folder: Path):
+    """(passages, query texts) from a SciFact folder or a folder of PDFs."""
+    if (folder / "corpus.jsonl").is_file():
+        from eval.datasets.scifact import _passages, default_split, load_claims, load_corpus
+
+        return _passages(load_corpus(folder)), [c["claim"] for c in load_claims(folder, default_split(folder))]
+    from extractor.errors import ConfigError
+    from extractor.pipeline import parse_file
+
+    passages, queries = [], []
+    for path in sorted(p for p in folder.rglob("*.pdf") if p.is_file()):
+        try:
+            doc = parse_file(path)
+        except Exception:  # noqa: BLE001 - a bad file is skipped in a speed measurement
+            continue
+        passages.extend(doc.passages)
+        queries.extend(s.text for s in doc.sentences if 40 <= len(s.text) <= 300)
+    if not passages:
+        raise ConfigError(f"no passages found in {folder}.", hint="Give a folder of PDFs or a SciFact folder (corpus.jsonl).")
+    return passages, queries
+
+
 def format_report(report: dict[str, object]) -> str:
     lines = [f"{k:>24}: {v}" for k, v in report.items() if k != "machine" and not isinstance(v, (list, dict))]
     for k, v in report.items():

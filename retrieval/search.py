@@ -398,4 +398,9 @@ def open_searcher(settings: RetrievalSettings, *, data_dir: Path, reset: bool = 
 
         shutil.rmtree(bm25_folder, ignore_errors=True)
     bm25 = BM25Index(bm25_folder, k1=settings.bm25_k1, b=settings.bm25_b, max_query_chars=settings.max_query_chars)
-    return HybridSearcher(dense=dense, bm25=bm25, settings=settings)
+    reranker = None
+    if settings.reranker == "linear.v1":
+        from retrieval.rerank import get_reranker
+
+        reranker = get_reranker()
+    return HybridSearcher(dense=dense, bm25=bm25, settings=settings, reranker=reranker, rerank_depth=settings.rerank_depth)
