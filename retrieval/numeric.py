@@ -89,7 +89,7 @@ def check_numbers(claim: Claim, passage_text: str, passage_quantities: list[Quan
         passage_quantities = extract_quantities(passage_text)
     claimed = [q for q in claim.quantities if q.kind not in (QuantityKind.sample_size, QuantityKind.duration, QuantityKind.p_value)]
     if not claimed:
-        return NumericCheck(verdict=NumericVerdict.not_comparable, note="the claim states no number to check")
+        return _check_measures(claim.quote, passage_text)
     mismatches: list[NumericCheck] = []
     for q in claimed:
         result = _check_one(q, passage_text, passage_quantities)
@@ -101,6 +101,30 @@ def check_numbers(claim: Claim, passage_text: str, passage_quantities: list[Quan
     if mismatches:
         return mismatches[0]
     return NumericCheck(verdict=NumericVerdict.not_comparable, note="the passage gives no number of the same kind")
+
+
+_MEASURE = re.compile(
+    r"(?<![\w.])(\d+(?:\.\d+)?)\s*(?:(?:±|\+/-)\s*\d+(?:\.\d+)?\s*)?"
+    r"(mm²|mm2|mm|cm|ml|mL|mg/dL|mmol/L|mg|kg|g|minutes|mins?|hours|hrs?|days|weeks|°C)(?![\w²])"
+)
+
+
+def _measures(text: str) -> list[tuple[float, str, str]]:
+    """Measurements with a physical unit ("0.11±0.25 mm", "6.95 mm²", "38 minutes"): (value, unit, text)."""
+    return [(float(m.group(1)), m.group(2).replace("mm2", "mm²").lower(), m.group(0).strip()) for m in _MEASURE.finditer(text)]
+
+
+def _check_measures(quote: str, passage_text: str) -> NumericCheck:
+    """For a claim whose numbers are plain measurements: a match when every one of them appears in the passage
+    with the same unit; never a mismatch (a passage's other measurements may be of something else)."""
+    claimed = _measures(quote)
+    if not claimed:
+        return NumericCheck(verdict=NumericVerdict.not_comparable, note="the claim states no number to check")
+    found = _measures(passage_text)
+    if all(any(u == fu and abs(v - fv) <= max(RELATIVE_TOLERANCE * abs(v), 0.005) for fv, fu, _ in found) for v, u, _ in claimed):
+        said = ", ".join(t for _, _, t in claimed)
+        return NumericCheck(verdict=NumericVerdict.match, note=f"every measurement the claim gives ({said}) appears in the source")
+    return NumericCheck(verdict=NumericVerdict.not_comparable, note="the passage does not give the claim's measurements")
 
 
 def _check_one(q: Quantity, text: str, quantities: list[Quantity]) -> NumericCheck | None:

@@ -60,3 +60,19 @@ def test_numeric_mismatch_reports_both_values() -> None:
 def test_numeric_relative_reductions(passage: str, expected: list[float]) -> None:
     values = [f.value for f in relative_reductions(passage, extract_quantities(passage))]
     assert values == pytest.approx(expected, abs=0.01)
+
+
+@pytest.mark.parametrize(
+    ("quote", "passage", "verdict"),
+    [
+        # measurements with units: every one must appear in the source with the same unit
+        ("Late lumen loss was 0.11±0.25 mm with Genoss and 0.16±0.43 mm with Promus [1].",
+         "In-stent late loss was 0.11 ± 0.25 mm vs 0.16 ± 0.43 mm (P = 0.56).", NumericVerdict.match),
+        ("Minimal stent area was 6.95 mm² with Genoss.", "Minimal stent area: 6.95 mm2 and 7.29 mm2.", NumericVerdict.match),
+        # one of them missing, or another unit: not comparable, never a guessed mismatch
+        ("Late lumen loss was 0.11 mm with Genoss and 0.20 mm with Promus.", "Late loss 0.11 mm vs 0.16 mm.", NumericVerdict.not_comparable),
+        ("Procedure time was 38 minutes.", "Procedure time was 38 seconds shorter.", NumericVerdict.not_comparable),
+    ],
+)
+def test_numeric_check_measurements(quote: str, passage: str, verdict: NumericVerdict) -> None:
+    assert check_numbers(claim(quote), passage).verdict is verdict
