@@ -227,6 +227,13 @@ def find_references(text: str, sections: list[Section], blocks: list[Block], pag
 
 def _numbered_entries(text: str, start: int, end: int) -> list[tuple[str, int, int]]:
     cands = [(int(m.group(1)), m.start()) for m in _NUMBERED.finditer(text, start, end) if int(m.group(1)) > 0]
+    # "…cost model, version 3. Northbridge Medical" looks like entry 3 mid-line: where a number also starts a line,
+    # only the line start counts.
+    def line_start(pos: int) -> bool:
+        return pos == start or text[pos - 1] == "\n"
+
+    at_line_start = {num for num, pos in cands if line_start(pos)}
+    cands = [(num, pos) for num, pos in cands if num not in at_line_start or line_start(pos)]
     best: list[tuple[int, int]] = []
     starts = set(range(min(6, len(cands)))) | {i for i, (num, _) in enumerate(cands) if num == 1}
     for first_i in sorted(starts):

@@ -80,6 +80,17 @@ def test_structure_numbered_references(md_doc) -> None:
     assert md_doc.references[2].text.startswith("3. Brown A.")
 
 
+def test_structure_reference_number_inside_an_entry_is_not_an_entry(tmp_path: Path) -> None:
+    path = tmp_path / "bid.md"
+    path.write_text("# Bid\n\n## Results\n\nIt worked [1].\n\n## References\n\n"
+                    "1. Data on file. Dressing audit. Northbridge Medical, 2024.\n"
+                    "2. Data on file. Kelderfoam Ag cost model, version 3. Northbridge Medical, 2025.\n"
+                    "3. Data on file. Delivery report. Northbridge Medical, 2025.\n")
+    refs = parse_file(path).references
+    assert [r.key for r in refs] == ["1", "2", "3"]
+    assert refs[1].text.endswith("version 3. Northbridge Medical, 2025.") and refs[2].text.startswith("3. Data on file. Delivery")
+
+
 def test_structure_guesses_supplier_kind_and_honours_override(md_doc, tmp_path: Path) -> None:
     assert md_doc.kind is DocumentKind.supplier_submission
     path = tmp_path / "submission.md"
