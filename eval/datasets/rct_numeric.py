@@ -15,6 +15,8 @@ SOURCES = ("pdf", "markdown")
 _DEV_NAMES = ("dev", "validation", "val", "valid")
 RR_TOLERANCE = 0.01
 """A recomputed risk ratio agrees with the gold one when it is within 1% of it."""
+RD_TOLERANCE = 0.005
+"""A recomputed risk difference agrees with the gold one when it is within half a percentage point."""
 
 
 def _annotations(data: Path) -> list[dict[str, Any]]:
@@ -76,6 +78,14 @@ def values_match(predicted: float | None, gold: object) -> bool:
     return abs(round(float(predicted), decimals) - want) < 10 ** -(decimals + 3) or abs(float(predicted) - want) < 1e-9
 
 
+def _as_arm_fields(record: dict[str, Any], fields: tuple[str, ...]) -> dict[str, int | None]:
+    out = {}
+    for f in fields:
+        value = gold_number(record.get(f, ""))
+        out[f] = int(value) if value is not None and value == int(value) else None
+    return out
+
+
 def _source_path(data: Path, record: dict[str, Any], source: str) -> Path:
     pmcid = str(record["pmcid"]).removeprefix("PMC")
     if source == "pdf":
@@ -83,10 +93,17 @@ def _source_path(data: Path, record: dict[str, Any], source: str) -> Path:
     return Path(data) / "markdown" / f"PMC{pmcid}.md"
 
 
-def _risk_ratio(events_i: float | None, n_i: float | None, events_c: float | None, n_c: float | None) -> float | None:
-    if None in (events_i, n_i, events_c, n_c) or not n_i or not n_c or not events_c:
-        return None
-    return (events_i / n_i) / (events_c / n_c)
+def effects_agree(gold: dict[str, float], predicted: dict[str, float]) -> bool | None:
+    """Whether effects recomputed from the extracted arm numbers agree with those from the gold numbers.
+
+    Compared on the risk ratio (within 1%) when the gold numbers give one, else on the risk difference
+    (within half a percentage point, e.g. when the comparator arm has no events). None: no gold effect.
+    """
+    if "rr" in gold:
+        return "rr" in predicted and abs(predicted["rr"] - gold["rr"]) <= RR_TOLERANCE * abs(gold["rr"])
+    if "rd" in gold:
+        return "rd" in predicted and abs(predicted["rd"] - gold["rd"]) <= RD_TOLERANCE
+    return None
 
 
 def run(data: Path, split: str, *, limit: int | None = None, source: str = "pdf", **options: object) -> dict[str, object]:
@@ -100,13 +117,14 @@ def run(data: Path, split: str, *, limit: int | None = None, source: str = "pdf"
 
     Returns:
         ``binary_exact_match`` (all four numbers right), ``continuous_exact_match`` (all six right),
-        ``field_accuracy`` (share of single fields right), ``rr_agreement`` (binary records whose
-        risk ratio from the extracted numbers is within 1% of the gold one), counts and per-record results.
+        ``field_accuracy`` (share of single fields right), ``rr_agreement`` (binary records whose effect
+        recomputed from the extracted numbers by ``extractor.arms.recompute_effect`` agrees with the one from
+        the gold numbers: see :func:`effects_agree`), counts and per-record results.
 
     Raises:
         ConfigError: unknown source or split, or a folder without annotations.json.
     """
-    from extractor.arms import ARM_FIELDS, EXTRACTOR_NAME, extract_arm_numbers
+    from extractor.arms import ARM_FIELDS, EXTRACTOR_NAME, ArmNumbers, extract_arm_numbers, recompute_effect
     from extractor.pipeline import parse_file
 
     if options:
@@ -153,10 +171,10 @@ def run(data: Path, split: str, *, limit: int | None = None, source: str = "pdf"
             field_right.setdefault(f, []).append(ok)
         exact[kind].append(all(right.values()))
         if kind == "binary":
-            gold_rr = _risk_ratio(*(gold_number(record.get(f, "")) for f in fields))
-            if gold_rr:
-                pred_rr = _risk_ratio(*(predicted[f] for f in fields))
-                rr_pairs.append(pred_rr is not None and abs(pred_rr - gold_rr) <= RR_TOLERANCE * abs(gold_rr))
+            gold_effects = recompute_effect(ArmNumbers(outcome_type=kind, **_as_arm_fields(record, fields)))
+            agree = effects_agree(gold_effects, recompute_effect(arms) if arms is not None else {})
+            if agree is not None:
+                rr_pairs.append(agree)
         results.append({
             "id": record.get("id"), "pmcid": record.get("pmcid"), "outcome_type": kind, "outcome": record.get("outcome"),
             "exact": all(right.values()),

@@ -112,3 +112,19 @@ def test_rct_numeric_real_folder_limit_2(source: str) -> None:
     assert sum(result["per_outcome_type"].values()) == 2
     assert 0 < result["records_with_pdf"] <= result["records_in_split"]
     assert not result["failures"]
+
+
+@pytest.mark.parametrize(
+    ("gold", "predicted", "agree"),
+    [
+        ({"rr": 0.545, "rd": -0.05}, {"rr": 0.548, "rd": -0.05}, True),
+        ({"rr": 0.545, "rd": -0.05}, {"rr": 0.70, "rd": -0.03}, False),
+        ({"rr": 0.545}, {}, False),  # nothing extracted counts against
+        ({"rd": 0.06}, {"rd": 0.058}, True),  # no comparator events: the risk difference decides
+        ({}, {"rr": 1.0}, None),  # no gold effect: not a comparison
+    ],
+)
+def test_rct_numeric_effects_agree(gold, predicted, agree) -> None:
+    from eval.datasets.rct_numeric import effects_agree
+
+    assert effects_agree(gold, predicted) is agree
