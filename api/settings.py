@@ -5,11 +5,30 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from extractor.settings import ParsingSettings
 from retrieval.settings import RetrievalSettings
+
+
+class ServiceSettings(BaseModel):
+    """The HTTP service (`vbp serve`): where it listens and how it runs background jobs."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    host: str = Field(default="127.0.0.1", description="Interface `vbp serve` listens on; 0.0.0.0 exposes it to the network.")
+    port: int = Field(default=8000, ge=1, le=65535, description="TCP port `vbp serve` listens on.")
+    job_workers: int = Field(default=1, ge=1, le=16, description="Threads running background ingest jobs (each parses in its own process).")
+    max_job_attempts: int = Field(
+        default=3, ge=1, le=20,
+        description="A job interrupted by a crash this many times is marked failed instead of resumed at start-up.",
+    )
+    shutdown_grace_s: float = Field(
+        default=10.0, ge=0, le=600,
+        description="Seconds a stopping server waits for the running job's current step before re-queuing it for the next start.",
+    )
+    page_size: int = Field(default=100, ge=1, le=10_000, description="Items per page of a list endpoint unless the client asks for fewer.")
 
 
 def _default_data_dir() -> Path:
@@ -34,6 +53,7 @@ class Settings(BaseSettings):
     )
     parsing: ParsingSettings = Field(default_factory=ParsingSettings, description="PDF and text parsing limits.")
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings, description="Passage index and search.")
+    service: ServiceSettings = Field(default_factory=ServiceSettings, description="The HTTP service and its background jobs.")
 
     @field_validator("data_dir")
     @classmethod
@@ -44,6 +64,11 @@ class Settings(BaseSettings):
     def db_url(self) -> str:
         """The database URL in force."""
         return self.database_url or f"sqlite:///{self.data_dir / 'vbp.sqlite3'}"
+
+    @property
+    def uploads_dir(self) -> Path:
+        """Where accepted uploads wait for their ingest job (removed when the job ends)."""
+        return self.data_dir / "uploads"
 
     @property
     def files_dir(self) -> Path:

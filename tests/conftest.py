@@ -45,3 +45,16 @@ def store(tmp_path: Path):
     s = Store(f"sqlite:///{tmp_path / 'vbp.sqlite3'}", tmp_path / "files")
     yield s
     s.close()
+
+
+@pytest.fixture()
+def service(tmp_path: Path):
+    """The HTTP service on a real SQLite database in a temp dir, through TestClient (``tests/api/service_kit.World``).
+
+    Fast tier: an in-memory passage index and a keyword stance classifier; jobs run with ``service.drain()``.
+    """
+    from tests.api.service_kit import World
+
+    world = World(tmp_path)
+    yield world
+    world.close()

@@ -308,3 +308,60 @@ def _lines_without_geometry(text: str, height: float) -> list[Line]:
     segs = [s.strip() for s in _SEGMENT.split(text) if s.strip()]
     step = height / (len(segs) + 1)
     return [Line(text=s, x0=0, x1=100, y1=height - i * step, y0=height - (i + 1) * step + 1) for i, s in enumerate(segs)]
+
+
+def preflight_pdf(path: Path, *, password: str | None = None, settings: ParsingSettings | None = None,
+                  filename: str | None = None) -> int:
+    """Check in milliseconds that a PDF can be parsed at all, before it is accepted for (slow) parsing.
+
+    Opens the file (with the password, if any), checks the page count against the limit, and looks for a
+    text layer page by page, stopping at the first page that has one (a scan without OCR reads every page).
+
+    Args:
+        path: The PDF file.
+        password: Password of an encrypted PDF.
+        settings: Page limit and the characters a page needs to count as having a text layer.
+        filename: Name to use in messages (e.g. the name of an upload).
+
+    Returns:
+        The number of pages.
+
+    Raises:
+        EmptyFileError, NotAPdfError, PasswordRequiredError, WrongPasswordError, DamagedPdfError,
+        LimitExceededError, NoTextLayerError.
+    """
+    from extractor.errors import NoTextLayerError
+
+    settings = settings or ParsingSettings()
+    path = Path(path)
+    name = filename or path.name
+    with path.open("rb") as fh:
+        head = fh.read(4096)
+    sniff(Path(name), head, path.stat().st_size)
+    try:
+        pdf = _open(path, password)
+    except (PasswordRequiredError, WrongPasswordError, DamagedPdfError) as e:
+        e.message = e.message.replace(path.name, name, 1)
+        e.filename = name
+        raise
+    try:
+        count = len(pdf)
+        if count > settings.max_pages:
+            raise LimitExceededError(name, f"the PDF has {count} pages, over the {settings.max_pages}-page limit.",
+                                     hint="Split the document, or raise VBP_PARSING__MAX_PAGES.")
+        for i in range(count):
+            page = pdf[i]
+            try:
+                tp = page.get_textpage()
+                try:
+                    if tp.count_chars() >= settings.min_chars_per_page:
+                        return count
+                finally:
+                    tp.close()
+            finally:
+                page.close()
+        if count:
+            raise NoTextLayerError(name, list(range(1, count + 1)))
+        return count
+    finally:
+        pdf.close()

@@ -1,0 +1,70 @@
+"""FastAPI dependencies: the app's services, the caller (from the API key) and role checks."""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+
+from api.errors import AuthenticationError, PermissionDeniedError
+from api.services import Services
+from api.store.service import Principal
+
+security_log = logging.getLogger("vbp.security")
+
+_bearer = HTTPBearer(auto_error=False, scheme_name="api_key", description="An API key: `Authorization: Bearer vbp_…`.")
+_header = APIKeyHeader(name="X-API-Key", auto_error=False, scheme_name="api_key_header",
+                       description="The same API key in an `X-API-Key` header, for clients that cannot set Authorization.")
+
+KEY_HINT = "Send your API key as `Authorization: Bearer vbp_…`. An admin creates keys with `vbp user add NAME --role ROLE`."
+
+
+def get_services(request: Request) -> Services:
+    return request.app.state.services
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]
+
+
+def current_principal(
+    request: Request,
+    services: ServicesDep,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    header: Annotated[str | None, Depends(_header)],
+) -> Principal:
+    """The caller, from the API key; every endpoint but /health needs one.
+
+    Raises:
+        AuthenticationError: no key, or a key that is unknown, malformed or revoked.
+    """
+    key = bearer.credentials if bearer is not None else header
+    if not key:
+        raise AuthenticationError("this endpoint needs an API key, and none was sent.", hint=KEY_HINT)
+    principal = services.repo.authenticate(key.strip())
+    if principal is None:
+        client = request.client.host if request.client else "?"
+        security_log.warning("rejected API key %s… from %s on %s %s", key[:16], client, request.method, request.url.path)
+        raise AuthenticationError("the API key is not valid: unknown, revoked or mistyped.", hint=KEY_HINT)
+    request.state.principal = principal
+    return principal
+
+
+CurrentUser = Annotated[Principal, Depends(current_principal)]
+
+
+def require(*roles: str):
+    """A dependency that lets only these roles through (403 for the others: the endpoint as a whole is not theirs)."""
+
+    def check(user: CurrentUser) -> Principal:
+        if user.role not in roles:
+            raise PermissionDeniedError(f"this endpoint is for {' and '.join(r + 's' for r in roles)}; you are signed in as a {user.role}.",
+                                        hint="Ask an admin if you need this access.")
+        return user
+
+    return check
+
+
+AdminUser = Annotated[Principal, Depends(require("admin"))]
+StaffUser = Annotated[Principal, Depends(require("admin", "evaluator"))]

@@ -1,0 +1,37 @@
+"""Users and API keys (admins only)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from api.deps import AdminUser, ServicesDep
+from api.schemas import Page, UserCreate, UserCreated, UserPublic
+
+router = APIRouter(prefix="/users", tags=["users"])
+
+
+@router.post("", response_model=UserCreated, status_code=201)
+def create_user(body: UserCreate, admin: AdminUser, services: ServicesDep) -> dict:
+    """Create a user and their API key; the key is in this response only (only its hash is stored)."""
+    user, key = services.repo.create_user(body.name, body.role, supplier_id=body.supplier, supplier_name=body.supplier_name, actor=admin)
+    return {"user": user, "key": key}
+
+
+@router.get("", response_model=Page[UserPublic])
+def list_users(admin: AdminUser, services: ServicesDep) -> dict:
+    """Every user, revoked ones included."""
+    users = services.repo.list_users()
+    return {"data": users, "count": len(users)}
+
+
+@router.post("/{user_id}/revoke", response_model=UserPublic)
+def revoke_user(user_id: int, admin: AdminUser, services: ServicesDep) -> dict:
+    """Revoke a user and every key of theirs at once; their past actions stay in the audit trail."""
+    return services.repo.revoke_user(user_id, actor=admin)
+
+
+@router.post("/{user_id}/keys", response_model=UserCreated, status_code=201)
+def issue_key(user_id: int, admin: AdminUser, services: ServicesDep) -> dict:
+    """Issue another key for an active user (to rotate: issue, switch clients over, then revoke and re-create)."""
+    key = services.repo.issue_key(user_id, actor=admin)
+    return {"user": services.repo.find_user(user_id), "key": key}

@@ -1,0 +1,126 @@
+"""Read models for the routes and reports: a claim with its current version, review state, support links and sources.
+
+Built only from what the caller may see: the ownership rows handed in come from the scoped queries of
+``api.store.service``, and support links only ever point into the same supplier's papers (see ``evidence_scope``).
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+
+from api.reports import ClaimEvidence, latest_decision, numeric_status, support_status
+from extractor.schema import Claim, Passage, ReviewDecision, SupportLink
+
+
+@dataclass(slots=True)
+class ClaimView:
+    """One claim of one uploaded document, as seen in one tender (or outside any tender: ``tender_id`` None)."""
+
+    claim: Claim  # the current version
+    original: Claim
+    version: int
+    tender_id: str | None
+    supplier_id: str
+    role: str
+    reviews: list[ReviewDecision] = field(default_factory=list)
+    links: list[SupportLink] = field(default_factory=list)
+
+    @property
+    def review_state(self) -> str | None:
+        if self.tender_id is None:
+            return None
+        latest = latest_decision(self.reviews)
+        return latest.decision.value if latest is not None else "pending"
+
+    @property
+    def support_status(self) -> str:
+        return support_status(self.links)[0].value
+
+    @property
+    def numeric_status(self) -> str:
+        return numeric_status(self.links)[0].value
+
+    @property
+    def stances(self) -> dict[str, int]:
+        return dict(Counter(lk.stance.value for lk in self.links))
+
+    def item(self) -> dict:
+        """The ``ClaimItem`` response body."""
+        return {"claim": self.claim, "version": self.version, "tender_id": self.tender_id, "supplier_id": self.supplier_id,
+                "review_state": self.review_state, "support_status": self.support_status, "numeric_status": self.numeric_status,
+                "stances": self.stances}
+
+
+def claim_views(services, owners: list[dict], *, tender_id: str | None) -> list[ClaimView]:
+    """Every claim of the stored documents among ``owners`` (ownership rows), in document then reading order.
+
+    In a tender (``tender_id``), each claim carries its current version and the tender's review decisions.
+    """
+    store, repo = services.store, services.repo
+    stored = repo.document_summaries(o["doc_id"] for o in owners)
+    views: list[ClaimView] = []
+    seen: set[tuple[str, str]] = set()
+    for owner in owners:
+        doc_id = owner["doc_id"]
+        if doc_id not in stored or (doc_id, owner["supplier_id"]) in seen:
+            continue
+        seen.add((doc_id, owner["supplier_id"]))
+        claims = store.list_claims(doc_id)
+        links: dict[str, list[SupportLink]] = defaultdict(list)
+        for link in store.list_support_links(doc_id=doc_id):
+            links[link.claim_id].append(link)
+        current = repo.current_claims(tender_id, claims) if tender_id else {c.id: (0, c) for c in claims}
+        reviews = repo.reviews(tender_id, [c.id for c in claims]) if tender_id else {}
+        for c in claims:
+            version, claim = current[c.id]
+            views.append(ClaimView(claim=claim, original=c, version=version, tender_id=tender_id, supplier_id=owner["supplier_id"],
+                                   role=owner["role"], reviews=reviews.get(c.id, []), links=links.get(c.id, [])))
+    return views
+
+
+def filter_views(views: list[ClaimView], *, domain: str | None = None, category: str | None = None, stance: str | None = None,
+                 review: str | None = None, support: str | None = None) -> list[ClaimView]:
+    """Claims matching every filter given (on the current version: a correction may move a claim to another domain).
+
+    ``stance`` keeps claims with at least one link of that stance; ``stance='none'`` keeps claims with no links.
+    """
+    out = []
+    for v in views:
+        if domain is not None and v.claim.domain.value != domain:
+            continue
+        if category is not None and v.claim.category.value != category:
+            continue
+        if stance is not None and (bool(v.links) if stance == "none" else stance not in v.stances):
+            continue
+        if review is not None and v.review_state != review:
+            continue
+        if support is not None and v.support_status != support:
+            continue
+        out.append(v)
+    return out
+
+
+def link_bodies(services, links: list[SupportLink]) -> list[dict]:
+    """``LinkPublic`` bodies: each link with its passage and the passage's document title."""
+    passages = services.store.get_passages([lk.passage_id for lk in links])
+    titles = document_titles(services, {p.doc_id for p in passages.values()})
+    return [{"link": lk, "passage": passages.get(lk.passage_id),
+             "document": titles.get(passages[lk.passage_id].doc_id) if lk.passage_id in passages else None} for lk in links]
+
+
+def document_titles(services, doc_ids) -> dict[str, str]:
+    return {d: (s["title"] or s["filename"]) for d, s in services.repo.document_summaries(doc_ids).items()}
+
+
+def evidence_items(services, views: list[ClaimView], *, with_reviews: bool = True) -> list[ClaimEvidence]:
+    """The reports' input: one ``ClaimEvidence`` per claim view, with the passages and titles its links need."""
+    passages: dict[str, Passage] = services.store.get_passages([lk.passage_id for v in views for lk in v.links])
+    titles = document_titles(services, {v.claim.doc_id for v in views} | {p.doc_id for p in passages.values()})
+    items = []
+    for v in views:
+        mine = {lk.passage_id: passages[lk.passage_id] for lk in v.links if lk.passage_id in passages}
+        docs = {d: titles[d] for d in {v.claim.doc_id, *(p.doc_id for p in mine.values())} if d in titles}
+        items.append(ClaimEvidence(claim=v.claim, links=list(v.links), review=latest_decision(v.reviews) if with_reviews else None,
+                                   passages=mine, documents=docs))
+    return items

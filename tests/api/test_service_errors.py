@@ -1,0 +1,97 @@
+"""The one JSON error shape, pinned: every failure of the service answers with it, whatever raised."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.api.service_kit import World
+
+SHAPE = {"error", "request_id"}
+ERROR = {"code", "message", "hint", "details"}
+
+
+def assert_error(r, status: int, code: str) -> dict:
+    """The response is the pinned error shape with this status and code."""
+    assert r.status_code == status, r.text
+    assert r.headers["content-type"].startswith("application/json")
+    body = r.json()
+    assert set(body) == SHAPE, body
+    assert set(body["error"]) == ERROR, body
+    assert body["error"]["code"] == code, body
+    assert isinstance(body["error"]["message"], str) and body["error"]["message"]
+    assert isinstance(body["error"]["hint"], str)
+    assert isinstance(body["error"]["details"], list)
+    assert body["request_id"] and r.headers["x-request-id"] == body["request_id"]
+    assert "Traceback" not in r.text
+    return body
+
+
+@pytest.mark.parametrize(
+    ("who", "method", "url", "kwargs", "status", "code"),
+    [
+        (None, "get", "/me", {}, 401, "unauthorized"),
+        ("bogus", "get", "/me", {}, 401, "unauthorized"),
+        ("admin", "get", "/tenders/t-0000000000", {}, 404, "not_found"),
+        ("admin", "get", "/documents/" + "0" * 64, {}, 404, "not_found"),
+        ("admin", "get", "/claims/nope:c1", {}, 404, "not_found"),
+        ("admin", "get", "/jobs/job-0000", {}, 404, "not_found"),
+        ("admin", "get", "/no/such/endpoint", {}, 404, "not_found"),
+        ("admin", "delete", "/tenders", {}, 405, "method_not_allowed"),
+        ("admin", "post", "/tenders", {"content": b"{not json", "headers": {"content-type": "application/json"}}, 422, "validation_error"),
+        ("admin", "post", "/tenders", {"json": {"title": ""}}, 422, "validation_error"),
+        ("admin", "post", "/tenders", {"json": {"title": "x", "budget": 3}}, 422, "validation_error"),
+        ("admin", "post", "/users", {"json": {"name": "x", "role": "root"}}, 422, "validation_error"),
+        ("admin", "get", "/jobs?limit=0", {}, 422, "validation_error"),
+        ("eva", "post", "/tenders", {"json": {"title": "x"}}, 403, "forbidden"),
+        ("acme-user", "get", "/audit", {}, 403, "forbidden"),
+        ("admin", "post", "/users", {"json": {"name": "eva", "role": "evaluator"}}, 409, "conflict"),
+    ],
+)
+def test_service_errors_share_one_shape(service: World, who, method, url, kwargs, status, code) -> None:
+    service.standard_tender()
+    kwargs = dict(kwargs)
+    headers = {"Authorization": "Bearer vbp_0123456789ab_" + "x" * 43} if who == "bogus" else service.h(who)
+    headers.update(kwargs.pop("headers", {}))
+    body = assert_error(getattr(service.client, method)(url, headers=headers, **kwargs), status, code)
+    if status == 401:
+        assert "vbp user add" in body["error"]["hint"]
+    if code == "validation_error":
+        assert body["error"]["details"] and all({"field", "message"} <= set(d) for d in body["error"]["details"])
+
+
+def test_service_errors_unexpected_failure_is_500_without_traceback(service: World, monkeypatch) -> None:
+    def boom(*a, **kw):
+        raise RuntimeError("secret internals /etc/passwd")
+
+    monkeypatch.setattr(service.services.repo, "list_tenders", boom)
+    body = assert_error(service.get("admin", "/tenders"), 500, "internal_error")
+    assert "secret internals" not in body["error"]["message"] and body["request_id"] in body["error"]["hint"]
+
+
+def test_service_errors_echo_a_client_request_id(service: World) -> None:
+    r = service.client.get("/tenders/t-missing", headers={**service.h("admin"), "X-Request-ID": "trace-42"})
+    assert assert_error(r, 404, "not_found")["request_id"] == "trace-42"
+    r = service.client.get("/health", headers={"X-Request-ID": "bad id with spaces"})
+    assert r.headers["x-request-id"] != "bad id with spaces"
+
+
+@pytest.mark.parametrize("key", ["changethis", "secret", "vbp_demo", "admin", "", "vbp_0123456789ab_short"])
+def test_service_errors_placeholder_keys_are_refused(service: World, key: str) -> None:
+    assert_error(service.client.get("/me", headers={"Authorization": f"Bearer {key}"}), 401, "unauthorized")
+    assert_error(service.client.get("/me", headers={"X-API-Key": key}), 401, "unauthorized")
+
+
+def test_service_errors_openapi_documents_the_api(service: World) -> None:
+    schema = service.client.get("/openapi.json").json()
+    paths = schema["paths"]
+    for path in ("/tenders", "/tenders/{tender_id}/documents", "/jobs/{job_id}", "/documents/{doc_id}/claims", "/search",
+                 "/tenders/{tender_id}/claims/{claim_id}/reviews", "/tenders/{tender_id}/worksheet",
+                 "/tenders/{tender_id}/documents/{doc_id}/precheck", "/audit", "/audit/export", "/users"):
+        assert path in paths, path
+    upload = paths["/tenders/{tender_id}/documents"]["post"]
+    assert "multipart/form-data" in upload["requestBody"]["content"]
+    assert "ErrorPublic" in schema["components"]["schemas"]
+    assert {"api_key", "api_key_header"} <= set(schema["components"]["securitySchemes"])
+    for path, ops in paths.items():
+        for op in ops.values():
+            assert op.get("summary") and op.get("description"), f"{path} has no docstring"
