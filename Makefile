@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 DATA ?= data/demo
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test test-fast bench corpus clean
+.PHONY: install demo demo-cli test test-fast bench corpus clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,7 +20,12 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# The main job: the HTTP service on corpus/ (ingested into a demo tender on first start); prints the URL and fresh demo keys.
 demo: install
+	VBP_DATA_DIR=$(DATA) $(BIN)/vbp serve --demo
+
+# The batch pipeline without the service: ingest, extract and list the corpus.
+demo-cli: install
 	VBP_DATA_DIR=$(DATA) $(BIN)/vbp ingest corpus/submissions/*.pdf
 	for f in corpus/submissions/*.pdf; do VBP_DATA_DIR=$(DATA) $(BIN)/vbp extract "$$f" || exit 1; done
 	VBP_DATA_DIR=$(DATA) $(BIN)/vbp show --list

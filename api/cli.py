@@ -452,6 +452,119 @@ def eval_cmd(
         runner.write_json(result, json_file)
 
 
+@app.command()
+def serve(
+    host: Annotated[Optional[str], typer.Option(help="Interface to listen on (default: VBP_SERVICE__HOST, 127.0.0.1).")] = None,
+    port: Annotated[Optional[int], typer.Option(help="Port to listen on (default: VBP_SERVICE__PORT, 8000).")] = None,
+    demo: Annotated[bool, typer.Option("--demo", help="Ingest corpus/ into a demo tender on first start and print fresh demo keys.")] = False,
+    corpus: Annotated[Path, typer.Option(help="With --demo: the corpus folder.")] = Path("corpus"),
+    papers: Annotated[Optional[Path], typer.Option(help="With --demo: folder of the papers the corpus cites "
+                                                        "(default: ../shared/data/pdfs when present).")] = None,
+    data_dir: Annotated[Optional[Path], typer.Option(help="Data folder (default: VBP_DATA_DIR).")] = None,
+) -> None:
+    """Run the HTTP service (FastAPI + uvicorn) on the data folder; SIGTERM stops it cleanly and resumes jobs at the next start."""
+    import uvicorn
+
+    from api.app import create_app
+
+    settings = _settings(data_dir=data_dir)
+    host = host or settings.service.host
+    port = port or settings.service.port
+    application = create_app(settings)
+    services = application.state.services
+    if not services.repo.list_users() and not demo:
+        err.print("[yellow]note:[/] no users yet: create an admin with `vbp user add NAME --role admin` (it prints the key).")
+    url = f"http://{'localhost' if host in ('127.0.0.1', '0.0.0.0', '::') else host}:{port}"
+    if demo:
+        from api.demo import seed_demo
+
+        if papers is None and (Path("..") / "shared" / "data" / "pdfs").is_dir():
+            papers = Path("..") / "shared" / "data" / "pdfs"
+        info = seed_demo(services, corpus=corpus, papers=papers)
+        out.print(f"[bold]vbp-evidence demo[/] on {url}  (API docs: {url}/docs)")
+        out.print(f"demo tender {info.tender_id}: " + (f"{info.queued} corpus documents queued for ingest" if info.created
+                                                       else "already ingested on an earlier start"))
+        width = max(map(len, info.keys), default=0)
+        for name, key in info.keys.items():
+            out.print(f"  {name:<{width}}  {key}", markup=False)
+        out.print("These keys are new on every start (the previous ones no longer work). Try:", markup=False)
+        evaluator = info.keys.get("demo-evaluator", "KEY")
+        out.print(f'  curl -H "Authorization: Bearer {evaluator}" "{url}/tenders/{info.tender_id}/claims?limit=3"', markup=False)
+    else:
+        out.print(f"vbp-evidence on {url}  (API docs: {url}/docs; data folder {settings.data_dir})")
+    sys.stdout.flush()
+    uvicorn.run(application, host=host, port=port, log_level="info", timeout_graceful_shutdown=30)
+
+
+user_app = typer.Typer(no_args_is_help=True, help="Users and API keys of the HTTP service.")
+app.add_typer(user_app, name="user")
+
+
+def _repo(data_dir: Optional[Path]):
+    from api.store.service import ServiceRepo
+
+    return ServiceRepo(_store(_settings(data_dir=data_dir)))
+
+
+@user_app.command("add")
+def user_add(
+    name: Annotated[str, typer.Argument(help="Unique user name.")],
+    role: Annotated[str, typer.Option(help="admin, evaluator or supplier.")],
+    supplier: Annotated[Optional[str], typer.Option(help="For suppliers: the supplier's id (a slug such as 'ashgrove').")] = None,
+    supplier_name: Annotated[Optional[str], typer.Option(help="Display name of a supplier created with this user.")] = None,
+    data_dir: Annotated[Optional[Path], typer.Option(help="Data folder (default: VBP_DATA_DIR).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the user and key as JSON.")] = False,
+) -> None:
+    """Create a user and print their API key (shown this once; only its hash is stored)."""
+    user, key = _repo(data_dir).create_user(name, role, supplier_id=supplier, supplier_name=supplier_name)
+    if as_json:
+        out.print_json(json.dumps({"user": user, "key": key}, default=str))
+        return
+    out.print(f"created {user['role']} {user['name']} (id {user['id']}" + (f", supplier {user['supplier_id']})" if user["supplier_id"] else ")"))
+    out.print(f"key: {key}", markup=False)
+    out.print("Keep it safe: it is shown only now.")
+
+
+@user_app.command("list")
+def user_list(
+    data_dir: Annotated[Optional[Path], typer.Option(help="Data folder (default: VBP_DATA_DIR).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the users as JSON.")] = False,
+) -> None:
+    """List users (never their keys)."""
+    users = _repo(data_dir).list_users()
+    if as_json:
+        out.print_json(json.dumps(users, default=str))
+        return
+    table = Table(title=f"{len(users)} users", title_justify="left")
+    for col in ("id", "name", "role", "supplier", "active", "created"):
+        table.add_column(col)
+    for u in users:
+        table.add_row(str(u["id"]), u["name"], u["role"], u["supplier_id"] or "", "yes" if u["active"] else "revoked",
+                      str(u["created_at"])[:19])
+    out.print(table)
+
+
+@user_app.command("revoke")
+def user_revoke(
+    name: Annotated[str, typer.Argument(help="User name or id.")],
+    data_dir: Annotated[Optional[Path], typer.Option(help="Data folder (default: VBP_DATA_DIR).")] = None,
+) -> None:
+    """Revoke a user and all their keys at once."""
+    user = _repo(data_dir).revoke_user(name)
+    out.print(f"revoked {user['name']} (id {user['id']}); their keys no longer work")
+
+
+@user_app.command("key")
+def user_key(
+    name: Annotated[str, typer.Argument(help="User name or id.")],
+    revoke_others: Annotated[bool, typer.Option("--revoke-others", help="Revoke the user's older keys.")] = False,
+    data_dir: Annotated[Optional[Path], typer.Option(help="Data folder (default: VBP_DATA_DIR).")] = None,
+) -> None:
+    """Issue another API key for a user (to rotate keys) and print it once."""
+    key = _repo(data_dir).issue_key(name, revoke_others=revoke_others)
+    out.print(f"key: {key}", markup=False)
+
+
 @app.command("settings")
 def settings_cmd() -> None:
     """Print the effective settings (defaults, then VBP_* environment variables)."""
