@@ -310,6 +310,7 @@ def _check_json(check, passages: dict, names: dict) -> dict:
         "claim": check.claim.model_dump(mode="json"),
         "cited_documents": check.cited_doc_ids,
         "unresolved_references": check.unresolved_keys,
+        "evidence_level": check.evidence_level.value if check.evidence_level else None,
         "links": [{**lk.model_dump(mode="json"), "document": names.get(passages[lk.passage_id].doc_id),
                    "page": passages[lk.passage_id].page, "text": passages[lk.passage_id].text} for lk in check.links],
     }
@@ -405,6 +406,93 @@ def support(
                       else stance, source, numbers)
     out.print(table)
     out.print(", ".join(f"{n} {k}" for k, n in sorted(counts.items())))
+
+
+@app.command()
+def check(
+    submission: Annotated[Path, typer.Argument(help="The submission (or a draft of it): PDF, .txt or .md.")],
+    papers: Annotated[Optional[list[Path]], typer.Option("--papers", help="A folder (or file) of the papers it cites; repeatable.")] = None,
+    supplier: Annotated[str, typer.Option(help="Supplier name shown on the report.")] = "",
+    fmt: Annotated[str, typer.Option("--format", help="text (a summary here), json or html.")] = "text",
+    output: Annotated[Optional[Path], typer.Option("--out", help="Write the JSON or HTML report to this file.")] = None,
+    password: Annotated[Optional[str], typer.Option(help="Password of an encrypted submission.")] = None,
+    data_dir: Annotated[Optional[Path], typer.Option(help="Keep the parsed documents and index here (default: a temporary "
+                                                           "folder, removed afterwards: nothing of the bid is kept).")] = None,
+) -> None:
+    """Pre-check a submission against the papers it cites, without a server: claims with no source, numbers that do not
+    match their source, marketing-only claims, domains with no evidence, weak evidence. Exit 1 when not ready."""
+    import tempfile
+    from datetime import datetime, timezone
+
+    from api import reports
+    from api.evidence import check_claims, evidence_items
+    from api.ingest import expand_paths, extract_and_store, ingest_paths
+    from extractor.schema import DocumentKind, IngestStatus
+
+    if fmt not in ("text", "json", "html"):
+        raise EvidenceError(f"unknown format {fmt!r}.", hint="Use text, json or html.")
+    if not submission.is_file():
+        raise EvidenceError(f"{submission}: no such file.", hint="Give the path of the submission PDF, .txt or .md file.")
+    paper_files = expand_paths(papers or [])
+    tmp = tempfile.TemporaryDirectory(prefix="vbp-check-") if data_dir is None else None
+    settings = _settings(data_dir=Path(tmp.name) if tmp else data_dir)
+    try:
+        store = _store(settings)
+        searcher = _open_index(settings, store)
+        failed = []
+        if paper_files:
+            results = ingest_paths(paper_files, store=store, settings=settings.parsing, workers=settings.workers,
+                                   kind=DocumentKind.clinical_paper, searcher=searcher)
+            failed = [r for r in results if r.status is IngestStatus.failed]
+            for r in failed:
+                err.print(f"[yellow]warning:[/] {r.message}", highlight=False)
+        doc, _result, _added, _kept = extract_and_store(submission, store=store, settings=settings.parsing, password=password,
+                                                        kind=DocumentKind.supplier_submission, searcher=searcher)
+        paper_ids = set(store.passage_counts()) - {doc.id}
+        claims = store.list_claims(doc.id)
+        checks = check_claims(claims, store=store, searcher=searcher, scope=paper_ids) if paper_ids else \
+            [_unchecked(c) for c in claims]
+        report = reports.precheck(supplier or doc.title or doc.filename, [doc.title or doc.filename],
+                                  evidence_items(checks, store), generated_at=datetime.now(timezone.utc))
+        report["papers"] = {"given": len(paper_files), "read": len(paper_files) - len(failed)}
+        searcher.close()
+        store.close()
+    finally:
+        if tmp is not None:
+            tmp.cleanup()
+    rendered = reports.precheck_html(report) if fmt == "html" else json.dumps(report, indent=2, ensure_ascii=False) + "\n"
+    if output is not None:
+        output.write_text(rendered, encoding="utf-8")
+    if fmt == "text" or output is not None:
+        _print_precheck(report, doc.filename)
+        if output is not None:
+            out.print(f"report written to {output}")
+    else:
+        sys.stdout.write(rendered)
+    if report["readiness"]["verdict"] == "not_ready":
+        raise typer.Exit(1)
+
+
+def _unchecked(claim):
+    from api.evidence import ClaimCheck
+
+    return ClaimCheck(claim=claim)
+
+
+def _print_precheck(report: dict, filename: str) -> None:
+    verdict = report["readiness"]["verdict"]
+    style = {"ready": "green", "ready_with_warnings": "yellow"}.get(verdict, "red")
+    out.print(f"[bold]{filename}[/]: [{style}]{verdict.replace('_', ' ')}[/] — {report['readiness'].get('headline', '')}")
+    table = Table(title_justify="left")
+    for col, kw in (("severity", {}), ("finding", {}), ("page", {}), ("claim / domain", {"overflow": "fold", "ratio": 3}),
+                    ("fix", {"overflow": "fold", "ratio": 2})):
+        table.add_column(col, **kw)
+    for group in report["groups"]:
+        for f in group["findings"]:
+            where = _short(f["quote"] or f["message"], 150)
+            table.add_row(f["severity"], group["title"], str(f["page"] or ""), where, _short(f["fix"], 160))
+    if table.row_count:
+        out.print(table)
 
 
 @app.command()

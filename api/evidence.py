@@ -14,7 +14,17 @@ import re
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 
-from extractor.schema import Claim, Document, DocumentKind, NumericCheck, NumericVerdict, Quantity, QuantityKind, SupportLink
+from extractor.schema import (
+    Claim,
+    Document,
+    DocumentKind,
+    EvidenceLevel,
+    NumericCheck,
+    NumericVerdict,
+    Quantity,
+    QuantityKind,
+    SupportLink,
+)
 from retrieval.citations import CitedCandidate, resolve_citations
 
 log = logging.getLogger(__name__)
@@ -95,6 +105,7 @@ class ClaimCheck:
     links: list[SupportLink] = field(default_factory=list)
     cited_doc_ids: list[str] = field(default_factory=list)
     unresolved_keys: list[str] = field(default_factory=list)  # reference keys whose paper is not ingested
+    evidence_level: EvidenceLevel | None = None  # the strongest design of the claim's own reading and the cited papers
 
     @property
     def best(self) -> SupportLink | None:
@@ -122,6 +133,7 @@ class _Checker:
         self.candidates = candidates_for(store, scope=self.scope)
         self.kinds = store.document_kinds()
         self._docs: dict[str, Document] = {}
+        self._designs: dict[str, EvidenceLevel] = {}
 
     def document(self, doc_id: str) -> Document:
         if doc_id not in self._docs:
@@ -158,7 +170,20 @@ class _Checker:
             links.append(SupportLink(claim_id=claim.id, passage_id=pid, stance=pred.stance, score=round(pred.score, 4),
                                      retrieval_score=round(float(score), 4), numeric=numeric, cited=was_cited))
         links.sort(key=lambda lk: (lk.stance.value == "not_enough_info", not lk.cited, -lk.score))
-        return ClaimCheck(claim=claim, links=links, cited_doc_ids=resolution.doc_ids, unresolved_keys=resolution.unresolved)
+        return ClaimCheck(claim=claim, links=links, cited_doc_ids=resolution.doc_ids, unresolved_keys=resolution.unresolved,
+                          evidence_level=self._level(claim, resolution.doc_ids))
+
+    def _level(self, claim: Claim, cited: Sequence[str]) -> EvidenceLevel:
+        """The claim's evidence level read from its own reference entries, or the cited papers' design when stronger
+        (a reference entry rarely says "randomised"; the paper does)."""
+        from extractor.design import design_of_document, strongest
+
+        if not cited:
+            return claim.evidence_level
+        for doc_id in cited:
+            if doc_id not in self._designs:
+                self._designs[doc_id] = design_of_document(self.document(doc_id))
+        return strongest([claim.evidence_level, *(self._designs[d] for d in cited)])
 
     def _arm_checks(self, claim: Claim, cited: Sequence[str]) -> dict[str, NumericCheck]:
         """Numeric checks from arm-level numbers read out of each cited trial, keyed by the passage they came from."""
@@ -265,3 +290,20 @@ def support_document(store, searcher, doc_id: str, **options) -> list[ClaimCheck
         NotFoundError: no such document.
     """
     return check_claims(store.list_claims(doc_id), store=store, searcher=searcher, **options)
+
+
+def evidence_items(checks: Sequence[ClaimCheck], store) -> list:
+    """The reports' input (``api.reports.ClaimEvidence``) for checked claims, with the passages and titles their links need."""
+    from api.reports import ClaimEvidence
+
+    passages = store.get_passages([lk.passage_id for c in checks for lk in c.links])
+    titles = {r["id"]: (r["title"] or r["filename"]) for r in store.list_documents()}
+    items = []
+    for c in checks:
+        mine = {lk.passage_id: passages[lk.passage_id] for lk in c.links if lk.passage_id in passages}
+        docs = {d: titles[d] for d in {c.claim.doc_id, *(p.doc_id for p in mine.values())} if d in titles}
+        claim = c.claim
+        if c.evidence_level is not None and c.evidence_level is not claim.evidence_level:
+            claim = claim.model_copy(update={"evidence_level": c.evidence_level})
+        items.append(ClaimEvidence(claim=claim, links=list(c.links), review=None, passages=mine, documents=docs))
+    return items

@@ -139,3 +139,47 @@ def test_cli_ingest_indexes_and_delete_unindexes(tmp_path: Path) -> None:
     assert json.loads(after.stdout) == [] and "out of step" not in after.stderr
     again = vbp("delete", stored["doc_id"][:12], data_dir=env_dir)
     assert again.returncode == 2 and "no document with id" in again.stderr and "Traceback" not in again.stderr
+
+
+GENOSS = "kcj2017_PMC5711682_Genoss_drug_eluting_stent_RCT.pdf"
+STENT_BID = REPO / "corpus" / "submissions" / "harbour-lane-drug-eluting-stent.pdf"
+
+
+def test_cli_support_and_check_claim_against_the_cited_trial(tmp_path: Path, shared_pdfs: Path) -> None:
+    env_dir = tmp_path / "d"
+    assert vbp("ingest", str(shared_pdfs / GENOSS), data_dir=env_dir).returncode == 0
+    claims = json.loads(vbp("extract", str(STENT_BID), "--json", data_dir=env_dir).stdout)
+    bid_id = claims[0]["doc_id"]
+    run = vbp("support", bid_id[:12], "--json", data_dir=env_dir)
+    assert run.returncode == 0, run.stderr
+    checks = json.loads(run.stdout)
+    assert len(checks) == len(claims)
+    cited = [c for c in checks if "[1]" in c["claim"]["quote"]]
+    assert cited and all(c["cited_documents"] and c["unresolved_references"] == [] for c in cited)
+    assert all(lk["document"] == GENOSS for c in cited for lk in c["links"] if lk["cited"])
+    # the Genoss trial reports binary restenosis 2.6% vs 7.7%: the claim's numbers are found there
+    [restenosis] = [c for c in cited if "Binary restenosis" in c["claim"]["quote"]]
+    assert any(lk["numeric"]["verdict"] == "match" for lk in restenosis["links"])
+    one = vbp("check-claim", restenosis["claim"]["id"], "--json", data_dir=env_dir)
+    assert one.returncode == 0 and json.loads(one.stdout)["links"]
+    text = vbp("check-claim", restenosis["claim"]["id"], data_dir=env_dir)
+    assert "resolved to 1 ingested paper" in text.stdout and GENOSS in text.stdout
+    missing = vbp("check-claim", "nope:1-2", data_dir=env_dir)
+    assert missing.returncode == 2 and "no claim with id" in missing.stderr and "Traceback" not in missing.stderr
+
+
+def test_cli_check_precheck_without_a_server(tmp_path: Path, shared_pdfs: Path) -> None:
+    out_file = tmp_path / "precheck.html"
+    html_run = vbp("check", str(STENT_BID), "--papers", str(shared_pdfs / GENOSS), "--format", "html", "--out", str(out_file),
+                   data_dir=tmp_path / "unused")
+    assert html_run.returncode in (0, 1), html_run.stderr
+    assert "<html" in out_file.read_text() and "report written to" in html_run.stdout
+    run = vbp("check", str(STENT_BID), "--papers", str(shared_pdfs / GENOSS), "--format", "json", data_dir=tmp_path / "unused")
+    report = json.loads(run.stdout)
+    assert report["report"] == "precheck" and report["papers"] == {"given": 1, "read": 1}
+    assert run.returncode == (1 if report["readiness"]["verdict"] == "not_ready" else 0)
+    kinds = {g["kind"]: g["count"] for g in report["groups"]}
+    assert kinds["no_source"] >= 1  # the bid's uncited cost claims
+    assert not (tmp_path / "unused").exists()  # nothing of the bid is kept unless --data-dir is given
+    bad = vbp("check", str(tmp_path / "missing.pdf"), data_dir=tmp_path / "unused")
+    assert bad.returncode == 2 and "no such file" in bad.stderr

@@ -166,3 +166,20 @@ def test_evidence_support_document_and_delete_keep_both_stores_in_step(world) ->
     assert ids["paper.md"] not in store.passage_counts()
     # links to the deleted paper's passages went with it
     assert all(not lk.passage_id.startswith(ids["paper.md"]) for lk in store.list_support_links(doc_id=ids["bid.md"]))
+
+
+def test_evidence_level_comes_from_the_cited_paper(tmp_path: Path, store) -> None:
+    searcher = HybridSearcher(dense=MemoryPassageIndex(FakeEmbedder()), bm25=BM25Index(None))
+    paper = parse_file(_write(tmp_path, "p.md", "# Foam dressings and wound healing after hip surgery\n\n## Abstract\n\n"
+                                                "In this randomised controlled trial, 300 adults were allocated to foam or gauze.\n"))
+    bid = parse_file(_write(tmp_path, "b.md", "# Foam bid\n\n## Outcomes\n\nOur foam heals wounds faster than gauze [1].\n\n"
+                                              "## References\n\n1. Lee A. Foam dressings and wound healing after hip surgery. "
+                                              "Wound J. 2021;3:1-9.\n2. Data on file. Foam audit, 2024.\n"))
+    for doc in (paper, bid):
+        store.save_document(doc)
+        index_document(searcher, store, doc.id)
+    store.save_claims(extract_claims(bid).claims)
+    [claim] = [c for c in store.list_claims(bid.id) if "[1]" in c.quote]
+    assert claim.evidence_level.value == "none"  # the reference entry does not name a design
+    [check] = check_claims([claim], store=store, searcher=searcher, classifier=KeywordStance(), save=False)
+    assert check.cited_doc_ids == [paper.id] and check.evidence_level.value == "rct"
