@@ -676,9 +676,10 @@ def main() -> None:
     except EvidenceError as e:
         if debug:
             err.print_exception()
-        err.print(f"[red]error:[/] {e.message}", markup=True, highlight=False)
+        # one line each, never wrapped, and the message is not read as markup ("[1]" in a quote stays as it is)
+        err.print(Text.assemble(("error:", "red"), " ", e.message), soft_wrap=True)
         if e.hint:
-            err.print(f"  {e.hint}", markup=False)
+            err.print(f"  {e.hint}", markup=False, soft_wrap=True)
         sys.exit(2)
     except Exception as e:  # noqa: BLE001 - never show a traceback unless asked
         import click
