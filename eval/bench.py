@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import platform
 import resource
@@ -158,7 +159,8 @@ def _search_material(folder: Path):
     for path in sorted(p for p in folder.rglob("*.pdf") if p.is_file()):
         try:
             doc = parse_file(path)
-        except Exception:  # noqa: BLE001 - a bad file is skipped in a speed measurement
+        except Exception as e:  # noqa: BLE001 - a bad file is skipped in a speed measurement
+            logging.getLogger(__name__).info("skipping %s: %s", path.name, e)
             continue
         passages.extend(doc.passages)
         queries.extend(s.text for s in doc.sentences if 40 <= len(s.text) <= 300)

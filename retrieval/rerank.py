@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import math
+from itertools import pairwise
 import re
 from functools import lru_cache
 from pathlib import Path
@@ -34,7 +35,7 @@ def features(query: str, hits: list[Hit]) -> np.ndarray:
 
     q_stems = tokenise(query)
     q_set = set(q_stems)
-    q_bigrams = set(zip(q_stems, q_stems[1:]))
+    q_bigrams = set(pairwise(q_stems))
     q_numbers = set(_NUMBER.findall(query))
     top_fused = max((h.score for h in hits), default=0.0) or 1.0
     top_bm25 = max((h.bm25_score or 0.0 for h in hits), default=0.0) or 1.0
@@ -42,7 +43,7 @@ def features(query: str, hits: list[Hit]) -> np.ndarray:
     for h in hits:
         stems = tokenise(h.text)
         s_set = set(stems)
-        bigrams = set(zip(stems, stems[1:]))
+        bigrams = set(pairwise(stems))
         rows.append((
             h.score / top_fused,
             (h.bm25_score or 0.0) / top_bm25,

@@ -10,26 +10,15 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from eval.datasets._splits import split_from_files
 from eval.metrics import macro_f1
-from extractor.errors import ConfigError
 
 LABELS = ("supports", "contradicts", "not_enough_info")
 
 
 def default_split(data: Path) -> str:
-    """``dev`` when ``dev.csv`` exists, else the one ``<split>.csv`` present.
-
-    Raises:
-        ConfigError: no split file, or several and none is ``dev``.
-    """
-    splits = sorted(p.stem for p in Path(data).glob("*.csv"))
-    if not splits:
-        raise ConfigError(f"no <split>.csv file in {data}.", hint="Point --data at the healthver folder.")
-    if "dev" in splits:
-        return "dev"
-    if len(splits) == 1:
-        return splits[0]
-    raise ConfigError(f"several splits in {data}: {', '.join(splits)}.", hint="Pick one with --split.")
+    """``dev`` when ``dev.csv`` exists, else the one ``<split>.csv`` present."""
+    return split_from_files(data, "csv", folder_hint="the healthver folder")
 
 
 def run(data: Path, split: str, *, limit: int | None = None, batch_size: int = 16, **_: object) -> dict[str, object]:

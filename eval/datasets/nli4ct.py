@@ -14,27 +14,16 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from eval.datasets._splits import split_from_files
 from eval.metrics import macro_f1
-from extractor.errors import ConfigError
 
 LABELS = ("supports", "contradicts")
 LABEL_MAP = {"Entailment": "supports", "Contradiction": "contradicts"}
 
 
 def default_split(data: Path) -> str:
-    """``dev`` when ``dev.json`` exists, else the one ``<split>.json`` present.
-
-    Raises:
-        ConfigError: no split file, or several and none is ``dev``.
-    """
-    splits = sorted(p.stem for p in Path(data).glob("*.json"))
-    if not splits:
-        raise ConfigError(f"no <split>.json file in {data}.", hint="Point --data at the nli4ct folder (<split>.json and trials/).")
-    if "dev" in splits:
-        return "dev"
-    if len(splits) == 1:
-        return splits[0]
-    raise ConfigError(f"several splits in {data}: {', '.join(splits)}.", hint="Pick one with --split.")
+    """``dev`` when ``dev.json`` exists, else the one ``<split>.json`` present."""
+    return split_from_files(data, "json", folder_hint="the nli4ct folder (<split>.json and trials/)")
 
 
 def run(data: Path, split: str, *, limit: int | None = None, batch_size: int = 16, **_: object) -> dict[str, object]:
