@@ -79,6 +79,20 @@ def claim_views(services, owners: list[dict], *, tender_id: str | None) -> list[
     return views
 
 
+def claim_view(services, owner: dict, claim_id: str, *, tender_id: str | None) -> ClaimView:
+    """One claim's view, reading only that claim, its links and its tender's decisions (not the whole document's).
+
+    Raises:
+        NotFoundError: the claim (or its document) is no longer stored.
+    """
+    store, repo = services.store, services.repo
+    original = store.get_claim(claim_id)
+    version, claim = repo.current_claims(tender_id, [original])[original.id] if tender_id else (0, original)
+    reviews = repo.reviews(tender_id, [original.id]).get(original.id, []) if tender_id else []
+    return ClaimView(claim=claim, original=original, version=version, tender_id=tender_id, supplier_id=owner["supplier_id"],
+                     role=owner["role"], reviews=reviews, links=store.list_support_links(claim_id=original.id))
+
+
 def filter_views(views: list[ClaimView], *, domain: str | None = None, category: str | None = None, stance: str | None = None,
                  review: str | None = None, support: str | None = None) -> list[ClaimView]:
     """Claims matching every filter given (on the current version: a correction may move a claim to another domain).

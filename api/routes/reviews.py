@@ -13,7 +13,7 @@ from fastapi import APIRouter, Query
 from api.deps import CurrentUser, ServicesDep, StaffUser
 from api.routes.documents import CategoryQ, DomainQ, LimitQ, OffsetQ, StanceQ, _v
 from api.schemas import ClaimDetail, ClaimItem, Page, ReviewCreate, ReviewPublic, ReviewState
-from api.views import claim_views, filter_views, link_bodies
+from api.views import claim_view, claim_views, filter_views, link_bodies
 
 router = APIRouter(prefix="/tenders/{tender_id}", tags=["review"])
 
@@ -54,7 +54,7 @@ def get_tender_claim(tender_id: str, claim_id: str, user: CurrentUser, services:
     """One claim in a tender: current version, original, support links, review decisions and every version."""
     services.repo.get_tender(user, tender_id)
     owner = services.repo.claim_access(user, claim_id, tender_id=tender_id)[0]
-    [view] = [v for v in claim_views(services, [owner], tender_id=tender_id) if v.claim.id == claim_id]
+    view = claim_view(services, owner, claim_id, tender_id=tender_id)
     reviews = services.repo.review_rows(tender_id, claim_id) if user.role != "supplier" else []
     versions = services.repo.versions(tender_id, view.original) if user.role != "supplier" else []
     body = view.item()
