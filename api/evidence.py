@@ -196,11 +196,15 @@ class _Checker:
         out: dict[str, NumericCheck] = {}
         for doc_id in cited:
             doc = self.document(doc_id)
+            read: dict[str, tuple] = {}  # outcome type -> (arms, effects): each is read from the paper once per claim
             for q in wanted:
                 outcome_type = "binary" if q.kind is QuantityKind.relative_change else "continuous"
-                arms = extract_arm_numbers(doc, intervention=claim.intervention or "intervention",
-                                           comparator=claim.comparator or "control", outcome=claim.outcome, outcome_type=outcome_type)
-                effects = recompute_effect(arms)
+                if outcome_type not in read:
+                    arms = extract_arm_numbers(doc, intervention=claim.intervention or "intervention",
+                                               comparator=claim.comparator or "control", outcome=claim.outcome,
+                                               outcome_type=outcome_type)
+                    read[outcome_type] = (arms, recompute_effect(arms))
+                arms, effects = read[outcome_type]
                 check = _arm_verdict(q, arms, effects) if arms.score >= MIN_ARM_SCORE else None
                 source = next(iter(arms.sources.values()), None)
                 if check is None or source is None:
