@@ -73,12 +73,14 @@ def create_app(settings=None, *, searcher=None, classifier=None, start_jobs: boo
     from api.settings import load_settings
     from api.store.repository import Store
     from api.store.service import ServiceRepo
+    from api.viewcache import ClaimViewCache
 
     settings = settings or load_settings()
     store = Store(settings.db_url, settings.files_dir)
     services = Services(settings=settings, store=store, repo=ServiceRepo(store), index=IndexHolder(settings, store, searcher),
                         classifier=classifier)
     services.jobs = JobRunner(services)
+    services.views = ClaimViewCache(services)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):

@@ -59,6 +59,7 @@ class Services:
     index: IndexHolder
     jobs: object = field(default=None)  # api.jobs.JobRunner
     classifier: object = field(default=None)  # stance classifier for support checks; None: the shipped one
+    views: object = field(default=None)  # api.viewcache.ClaimViewCache
 
     def close(self) -> None:
         self.index.close()

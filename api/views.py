@@ -25,6 +25,7 @@ class ClaimView:
     role: str
     reviews: list[ReviewDecision] = field(default_factory=list)
     links: list[SupportLink] = field(default_factory=list)
+    item_json: bytes | None = None  # the item() body serialized, filled in by api.viewcache
 
     @property
     def review_state(self) -> str | None:

@@ -9,7 +9,8 @@ from fastapi import APIRouter, Query
 
 from api.deps import CurrentUser, ServicesDep
 from api.schemas import ClaimDetail, ClaimItem, DocumentDetail, DocumentPublic, DocumentRole, LinkPublic, Page, SearchPublic
-from api.views import ClaimView, claim_views, filter_views, link_bodies
+from api.viewcache import JSONBytes, page_json
+from api.views import ClaimView, filter_views, link_bodies
 from extractor.schema import ClaimCategory, Passage, Stance, VBPDomain
 
 router = APIRouter(tags=["documents"])
@@ -110,13 +111,13 @@ def list_document_claims(
     stance: StanceQ = None,
     limit: LimitQ = 1000,
     offset: OffsetQ = 0,
-) -> dict:
+) -> JSONBytes:
     """The claims of a document as extracted, with their support status. Review state and corrections live in a tender:
     see GET /tenders/{tender_id}/claims."""
     owners = services.repo.document_access(user, doc_id)
     _stored(services, doc_id)
-    views = filter_views(claim_views(services, owners[:1], tender_id=None), domain=_v(domain), category=_v(category), stance=_v(stance))
-    return {"data": [v.item() for v in views[offset: offset + limit]], "count": len(views)}
+    views = filter_views(services.views.views(owners[:1], tender_id=None), domain=_v(domain), category=_v(category), stance=_v(stance))
+    return JSONBytes(page_json(views[offset: offset + limit], len(views)))
 
 
 @router.get("/claims/{claim_id}", response_model=ClaimDetail)

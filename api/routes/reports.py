@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from api import reports
 from api.deps import CurrentUser, ServicesDep, StaffUser
 from api.errors import InvalidRequestError, not_found
-from api.views import claim_views, document_titles, evidence_items
+from api.views import document_titles, evidence_items
 
 router = APIRouter(prefix="/tenders/{tender_id}", tags=["reports"])
 
@@ -35,7 +35,7 @@ def worksheet(
         raise InvalidRequestError(f"supplier {supplier!r} is not in tender {tender_id}.",
                                   hint=f"Suppliers: {', '.join(s['id'] for s in tender['suppliers']) or 'none'}.", field="supplier")
     owners = services.repo.owners(user, tender_id=tender_id, supplier_id=supplier, roles=["submission"])
-    views = claim_views(services, owners, tender_id=tender_id)
+    views = services.views.views(owners, tender_id=tender_id)
     titles = document_titles(services, {o["doc_id"] for o in owners})
     name = services.repo.supplier_names([supplier]).get(supplier, supplier)
     tender_name = f"{tender['title']} ({tender['reference']})" if tender["reference"] else tender["title"]
@@ -63,7 +63,7 @@ def precheck(
     owner = owners[0]
     if not services.store.has_document(doc_id):
         raise not_found("document", doc_id, hint="The document is still being processed (or its job failed): see GET /jobs.")
-    views = claim_views(services, [owner], tender_id=None)
+    views = services.views.views([owner], tender_id=None)
     title = document_titles(services, [doc_id]).get(doc_id, owner["filename"])
     name = services.repo.supplier_names([owner["supplier_id"]]).get(owner["supplier_id"], owner["supplier_id"])
     report = reports.precheck(name, [title], evidence_items(services, views, with_reviews=False), generated_at=datetime.now(UTC))

@@ -13,7 +13,8 @@ from fastapi import APIRouter, Query
 from api.deps import CurrentUser, ServicesDep, StaffUser
 from api.routes.documents import CategoryQ, DomainQ, LimitQ, OffsetQ, StanceQ, _v
 from api.schemas import ClaimDetail, ClaimItem, Page, ReviewCreate, ReviewPublic, ReviewState
-from api.views import claim_view, claim_views, filter_views, link_bodies
+from api.viewcache import JSONBytes, page_json
+from api.views import claim_view, filter_views, link_bodies
 
 router = APIRouter(prefix="/tenders/{tender_id}", tags=["review"])
 
@@ -35,7 +36,7 @@ def list_tender_claims(
                                          description="Only claims with this support status.")] = None,
     limit: LimitQ = 200,
     offset: OffsetQ = 0,
-) -> dict:
+) -> JSONBytes:
     """The claims of a tender's documents (current versions), with review state and support status; filter to build a queue."""
     services.repo.get_tender(user, tender_id)
     if doc_id is not None:
@@ -44,9 +45,9 @@ def list_tender_claims(
                                   roles=None if role == "any" else [role])
     # review work is the evaluators': a supplier sees its claims as extracted, without review state or corrections
     in_tender = tender_id if user.role != "supplier" else None
-    views = filter_views(claim_views(services, owners, tender_id=in_tender), domain=_v(domain), category=_v(category), stance=_v(stance),
+    views = filter_views(services.views.views(owners, tender_id=in_tender), domain=_v(domain), category=_v(category), stance=_v(stance),
                          review=review if in_tender else None, support=support)
-    return {"data": [v.item() for v in views[offset: offset + limit]], "count": len(views)}
+    return JSONBytes(page_json(views[offset: offset + limit], len(views)))
 
 
 @router.get("/claims/{claim_id}", response_model=ClaimDetail)

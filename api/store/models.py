@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -273,3 +273,13 @@ class AuditEventRow(Base):
     after: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     detail: Mapped[str] = mapped_column(Text, default="")
     request_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+
+class RevisionRow(Base):
+    """A counter the database bumps (triggers, revision 0003) whenever documents, claims, support links or document
+    ownership change; readers compare it to know whether what they hold in memory is stale."""
+
+    __tablename__ = "revisions"
+
+    scope: Mapped[str] = mapped_column(String(60), primary_key=True)  # "data"
+    value: Mapped[int] = mapped_column(BigInteger)

@@ -16,6 +16,7 @@ import hmac
 import logging
 import re
 import secrets
+import threading
 from collections.abc import Iterable, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -35,6 +36,7 @@ from api.store.models import (
     DocumentRow,
     JobRow,
     ReviewDecisionRow,
+    RevisionRow,
     SupplierRow,
     TenderDocumentRow,
     TenderEvaluatorRow,
@@ -135,6 +137,7 @@ class ServiceRepo:
     def __init__(self, store) -> None:
         self.store = store
         self.session = store.session
+        self._review_lock = threading.Lock()
 
     # --- audit ------------------------------------------------------------------------------------
 
@@ -653,6 +656,23 @@ class ServiceRepo:
                 out[r.claim_id].append(_review(r))
         return out
 
+    def view_stamp(self, tender_id: str | None) -> tuple[int, int]:
+        """``(data revision, newest review id in the tender)``: when neither moved, claim views built before are current.
+
+        The data revision is bumped by the database itself on any change to documents, claims, support links or
+        document ownership (migration 0003); review decisions are append-only, so the newest id says whether any came.
+        """
+        with self.session() as s:
+            data = s.scalar(select(RevisionRow.value).where(RevisionRow.scope == "data"))
+            newest = s.scalar(select(func.max(ReviewDecisionRow.id)).where(ReviewDecisionRow.tender_id == tender_id)) if tender_id else None
+        return int(data or 0), int(newest or 0)
+
+    def reviewed_since(self, tender_id: str, after: int, upto: int) -> set[str]:
+        """Ids of the claims with a review decision in the tender whose id is in ``(after, upto]``."""
+        with self.session() as s:
+            return set(s.scalars(select(ReviewDecisionRow.claim_id).where(ReviewDecisionRow.tender_id == tender_id,
+                                                                          ReviewDecisionRow.id > after, ReviewDecisionRow.id <= upto)))
+
     def review_rows(self, tender_id: str, claim_id: str) -> list[dict]:
         with self.session() as s:
             versions = {v.review_id: v.version for v in s.scalars(select(ClaimVersionRow).where(
@@ -703,8 +723,24 @@ class ServiceRepo:
             raise InvalidRequestError("a correction needs the corrected fields.",
                                       hint=f"Send e.g. {{\"corrections\": {{\"direction\": \"decrease\"}}}}; fields: {', '.join(CORRECTABLE)}.",
                                       field="corrections")
+        # Read-then-append must not interleave with another decision on the same claim: two corrections would both take
+        # version n+1 (a unique-key failure) and two decisions would both record the same "before". Decisions made in this
+        # process queue on a lock; on PostgreSQL the claim row is locked too; a race lost to another process (the unique
+        # key on the version catches it) is retried on the new state.
+        for attempt in range(3):
+            try:
+                with self._review_lock:
+                    return self._add_review(actor, tender_id, claim_id, decision=decision, reason=reason, corrections=corrections)
+            except IntegrityError:
+                if attempt == 2:
+                    raise ConflictError(f"claim {claim_id} was reviewed by someone else at the same moment, three times in a row.",
+                                        hint="Read the claim again and repeat the decision.") from None
+        raise AssertionError("unreachable")
+
+    def _add_review(self, actor: Principal, tender_id: str, claim_id: str, *, decision: Decision, reason: str,
+                    corrections: dict) -> dict:
         with self.session() as s:
-            base = s.get(ClaimRow, claim_id)
+            base = s.get(ClaimRow, claim_id, with_for_update=True)
             latest = s.scalar(select(ClaimVersionRow).where(ClaimVersionRow.claim_id == claim_id, ClaimVersionRow.tender_id == tender_id)
                               .order_by(ClaimVersionRow.version.desc()).limit(1))
             current = Claim.model_validate(latest.data if latest is not None else base.data)
