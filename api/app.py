@@ -81,6 +81,10 @@ def create_app(settings=None, *, searcher=None, classifier=None, start_jobs: boo
                         classifier=classifier)
     services.jobs = JobRunner(services)
     services.views = ClaimViewCache(services)
+    if settings.service.compute_process and searcher is None and classifier is None:  # what tests hand in stays in-process
+        from api.compute import ComputeProcess
+
+        services.compute = ComputeProcess.from_settings(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):

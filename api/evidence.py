@@ -68,8 +68,11 @@ def open_index(settings, store, *, check: bool = True):
     return searcher, report
 
 
-def index_document(searcher, store, doc_id: str) -> int:
+def index_document(searcher, store, doc_id: str, *, embed=None) -> int:
     """(Re-)index one stored document's passages in both indexes; returns how many were written.
+
+    ``embed`` (texts -> vectors, the index's own embedder run elsewhere, e.g. ``api.compute``) computes the passage
+    vectors instead of the index.
 
     Raises:
         NotFoundError: no such document. IndexCorruptError: the index cannot be written.
@@ -78,7 +81,8 @@ def index_document(searcher, store, doc_id: str) -> int:
     searcher.delete_document(doc.id)
     if not doc.passages:
         return 0
-    return searcher.add(doc.passages, kinds={doc.id: doc.kind.value})
+    vectors = embed([p.text for p in doc.passages]) if embed is not None else None
+    return searcher.add(doc.passages, kinds={doc.id: doc.kind.value}, vectors=vectors)
 
 
 def delete_document(store, searcher, doc_id: str) -> str:

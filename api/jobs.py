@@ -231,7 +231,10 @@ class JobRunner:
         """Run the steps, filling ``result`` as they go (a failed job keeps what its finished steps did)."""
         store, repo = self.services.store, self.services.repo
         path = Path(job["file_path"])
+        compute = self.services.compute
         options = {"classifier": self.services.classifier} if self.services.classifier is not None else {}
+        if compute is not None and not options:
+            options = {"classifier": compute.classifier()}
         self._step(job, "parse")
         if store.has_document(job["doc_id"]):
             result["already_stored"] = True  # the same bytes were uploaded before (maybe by someone else): reuse
@@ -253,7 +256,7 @@ class JobRunner:
         self._step(job, "extract")
         from extractor.claims import extract_claims
 
-        extraction = extract_claims(doc)
+        extraction = compute.extract(doc) if compute is not None else extract_claims(doc)
         added, _ = store.save_claims(extraction.claims)
         result.update(claims=len(extraction.claims), claims_added=added)
 
@@ -263,7 +266,7 @@ class JobRunner:
 
             searcher = self.services.index.get()
             if not searcher.has_document(doc.id):
-                result["indexed"] = index_document(searcher, store, doc.id)
+                result["indexed"] = index_document(searcher, store, doc.id, embed=compute.embed if compute is not None else None)
             self._step(job, "support")
             if job["role"] in ("submission", "draft"):
                 scope = repo.evidence_scope(job["tender_id"], job["supplier_id"])

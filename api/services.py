@@ -60,7 +60,10 @@ class Services:
     jobs: object = field(default=None)  # api.jobs.JobRunner
     classifier: object = field(default=None)  # stance classifier for support checks; None: the shipped one
     views: object = field(default=None)  # api.viewcache.ClaimViewCache
+    compute: object = field(default=None)  # api.compute.ComputeProcess, or None: the jobs' heavy steps run in this process
 
     def close(self) -> None:
+        if self.compute is not None:
+            self.compute.close()
         self.index.close()
         self.store.close()

@@ -29,6 +29,13 @@ class ServiceSettings(BaseModel):
         description="Seconds a stopping server waits for the running job's current step before re-queuing it for the next start.",
     )
     page_size: int = Field(default=100, ge=1, le=10_000, description="Items per page of a list endpoint unless the client asks for fewer.")
+    compute_process: bool = Field(
+        default=True,
+        description="Run the jobs' heavy steps (claim extraction, passage embedding, stance) in a separate, lower-priority process, "
+        "so that requests stay fast while documents are processed.",
+    )
+    compute_nice: int = Field(default=10, ge=0, le=19, description="How much lower the compute process's CPU priority is (Unix nice).")
+    compute_threads: int = Field(default=1, ge=1, le=64, description="Threads the compute process's stance model may use.")
 
 
 def _default_data_dir() -> Path:

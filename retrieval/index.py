@@ -59,10 +59,11 @@ class MemoryPassageIndex:
         self.max_query_chars = max_query_chars
         self._rows: dict[str, tuple[str, dict[str, object], np.ndarray]] = {}
 
-    def add(self, passages: Sequence[Passage], *, kinds: Mapping[str, str] | None = None) -> int:
-        """Add or replace passages (by id); ``kinds`` maps doc id to document kind. Returns how many were written."""
+    def add(self, passages: Sequence[Passage], *, kinds: Mapping[str, str] | None = None, vectors=None) -> int:
+        """Add or replace passages (by id); ``kinds`` maps doc id to document kind; ``vectors``: their embeddings, when
+        computed already. Returns how many were written."""
         passages = list(passages)
-        vectors = self.embedder.embed([p.text for p in passages], batch_size=self.batch_size)
+        vectors = self.embedder.embed([p.text for p in passages], batch_size=self.batch_size) if vectors is None else vectors
         for p, v in zip(passages, vectors, strict=True):
             self._rows[p.id] = (p.text, passage_metadata(p, (kinds or {}).get(p.doc_id)), v)
         return len(passages)
@@ -261,8 +262,9 @@ class ChromaPassageIndex:
 
     # --- writing --------------------------------------------------------------------------------
 
-    def add(self, passages: Sequence[Passage], *, kinds: Mapping[str, str] | None = None) -> int:
-        """Add or replace passages (by id), embedding them in batches.
+    def add(self, passages: Sequence[Passage], *, kinds: Mapping[str, str] | None = None, vectors=None) -> int:
+        """Add or replace passages (by id), embedding them in batches (``vectors``: their embeddings, when computed already
+        by the same embedder).
 
         Raises:
             IndexCorruptError: Chroma cannot write to the folder.
@@ -272,11 +274,16 @@ class ChromaPassageIndex:
         step = max(1, self.batch_size * 8)
         for start in range(0, len(passages), step):
             chunk = passages[start : start + step]
-            vectors = self.embedder.embed([p.text for p in chunk], batch_size=self.batch_size)
+            if vectors is None:
+                chunk_vectors = self.embedder.embed([p.text for p in chunk], batch_size=self.batch_size)
+            else:
+                chunk_vectors = np.asarray(vectors[start : start + step], dtype=np.float32)
+                if len(chunk_vectors) != len(chunk):
+                    raise ValueError(f"{len(vectors)} vectors for {len(passages)} passages")
             with self._guard("writing"):
                 self._collection.upsert(
                     ids=[p.id for p in chunk],
-                    embeddings=vectors,
+                    embeddings=chunk_vectors,
                     documents=[p.text for p in chunk],
                     metadatas=[passage_metadata(p, kinds.get(p.doc_id)) for p in chunk],
                 )

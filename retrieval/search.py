@@ -132,14 +132,14 @@ class HybridSearcher:
 
     # --- writing: both indexes, dense first (the slow one that can fail on the embedder) ------------
 
-    def add(self, passages: Sequence[Passage], *, kinds: Mapping[str, str] | None = None) -> int:
-        """Add or replace passages in both indexes.
+    def add(self, passages: Sequence[Passage], *, kinds: Mapping[str, str] | None = None, vectors=None) -> int:
+        """Add or replace passages in both indexes (``vectors``: their embeddings, computed already by the same embedder).
 
         Raises:
             IndexCorruptError: either index cannot be written (the other may then be ahead: `vbp reindex`).
         """
         passages = list(passages)
-        self.dense.add(passages, kinds=kinds)
+        self.dense.add(passages, kinds=kinds, **({"vectors": vectors} if vectors is not None else {}))
         self.bm25.add(passages, kinds=kinds)
         return len(passages)
 
@@ -196,7 +196,7 @@ class HybridSearcher:
         if s.bm25_weight > 0:
             rankings.append(("bm25", s.bm25_weight, self.bm25.search(text, depth, filters=filters)))
         if s.dense_weight > 0:
-            rankings.append(("dense", s.dense_weight, self.dense.search(text, depth, filters=filters)))
+            rankings.append(("dense", s.dense_weight, self._dense_search(text, depth, filters)))
         fused = rrf_fuse(rankings, k=s.rrf_k) if s.fusion == "rrf" else blend_fuse(rankings)
         if self.reranker is not None:
             given = fused[: self.rerank_depth]
@@ -207,6 +207,13 @@ class HybridSearcher:
                                      hint="This is a bug in the reranker; search without it meanwhile.")
             fused = head + fused[self.rerank_depth :]
         return fused[:k]
+
+    def _dense_search(self, text: str, depth: int, filters: SearchFilters | None) -> list[Hit]:
+        # the documents were checked against BM25's above; the Chroma index would check them again, one query per document
+        search_vector, embedder = getattr(self.dense, "search_vector", None), getattr(self.dense, "embedder", None)
+        if search_vector is None or embedder is None:
+            return self.dense.search(text, depth, filters=filters)
+        return search_vector(embedder.embed([text])[0], depth, filters=filters)
 
     def close(self) -> None:
         """Close both indexes."""

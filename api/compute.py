@@ -1,0 +1,164 @@
+"""The CPU-heavy steps of ingest jobs, run in one separate process at a lower scheduling priority.
+
+Claim extraction (spaCy), passage embedding (the ONNX MiniLM) and stance classification (the torch cross-encoder)
+take seconds of CPU per document. Run on the server's job thread, they hold the interpreter lock between their
+native calls and compete for the cores with the request handlers, so every read waits while a document is
+processed. Here they run in a child process with a higher nice value (``service.compute_nice``): the operating
+system gives the request handlers the CPU first and the job the rest. The job thread keeps the database, the index
+and the order of the steps; only inputs and results cross the process boundary (a parsed document, passage texts,
+claim/passage pairs), never a database handle or the index.
+
+A child that dies (killed, out of memory) fails only the step it was running (``InternalError`` naming the step);
+the next job starts a fresh one.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any
+
+from extractor.errors import InternalError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ComputeConfig:
+    """What the child needs to build the same models as the server (plain values: it is pickled)."""
+
+    embedder: str
+    cache_dir: str | None
+    max_length: int
+    batch_size: int
+    nice: int
+    torch_threads: int
+
+
+# --- in the child ---------------------------------------------------------------------------------------------------
+
+_config: ComputeConfig | None = None
+_models: dict[str, Any] = {}
+
+
+def _init(config: ComputeConfig) -> None:
+    global _config
+    _config = config
+    if config.nice > 0:
+        try:
+            os.nice(config.nice)
+        except OSError as e:  # not fatal: the job runs at the server's priority
+            log.warning("could not lower the compute process's priority: %s", e)
+
+
+def _embedder():
+    if "embedder" not in _models:
+        from retrieval.embedder import make_embedder
+
+        _models["embedder"] = make_embedder(_config.embedder, cache_dir=Path(_config.cache_dir) if _config.cache_dir else None,
+                                            max_length=_config.max_length)
+    return _models["embedder"]
+
+
+def _classifier():
+    if "classifier" not in _models:
+        import torch
+
+        torch.set_num_threads(max(1, _config.torch_threads))
+        from retrieval.support import get_stance_classifier
+
+        _models["classifier"] = get_stance_classifier()
+    return _models["classifier"]
+
+
+def _extract(doc):
+    from extractor.claims import extract_claims
+
+    return extract_claims(doc)
+
+
+def _embed(texts: list[str]):
+    return _embedder().embed(texts, batch_size=_config.batch_size)
+
+
+def _classify(claim: str, passages: list[str]):
+    return _classifier().predict(claim, passages)
+
+
+# --- in the server --------------------------------------------------------------------------------------------------
+
+
+class ComputeProcess:
+    """A one-process pool for the heavy steps, started at first use and restarted after a crash.
+
+    Args:
+        config: The models to build and the child's priority.
+    """
+
+    def __init__(self, config: ComputeConfig) -> None:
+        self.config = config
+        self._pool: ProcessPoolExecutor | None = None
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_settings(cls, settings) -> ComputeProcess:
+        r = settings.retrieval
+        cache = r.model_cache_path()
+        return cls(ComputeConfig(embedder=r.embedder, cache_dir=str(cache) if cache else None, max_length=r.max_length,
+                                 batch_size=r.batch_size, nice=settings.service.compute_nice,
+                                 torch_threads=settings.service.compute_threads))
+
+    def _submit(self, step: str, fn, *args):
+        with self._lock:
+            if self._pool is None:
+                self._pool = ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn"), initializer=_init,
+                                                 initargs=(self.config,))
+            pool = self._pool
+        try:
+            return pool.submit(fn, *args).result()
+        except BrokenProcessPool as e:
+            with self._lock:
+                if self._pool is pool:
+                    self._pool = None
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise InternalError(f"the compute process died during the '{step}' step (killed, or out of memory).",
+                                hint="The job can be uploaded again; check the server's memory if it repeats.") from e
+
+    def extract(self, doc):
+        """``extractor.claims.extract_claims(doc)``, in the child."""
+        return self._submit("extract", _extract, doc)
+
+    def embed(self, texts: list[str]):
+        """Passage embeddings (the index's embedder), in the child."""
+        return self._submit("index", _embed, list(texts))
+
+    def classifier(self) -> RemoteStanceClassifier:
+        """A stance classifier whose predictions are made in the child."""
+        return RemoteStanceClassifier(self)
+
+    def close(self) -> None:
+        """Stop the child; a step still running there is abandoned (its job is re-queued by the runner)."""
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            processes = list(getattr(pool, "_processes", {}).values())
+            pool.shutdown(wait=False, cancel_futures=True)
+            for p in processes:  # a step in progress would otherwise keep the child alive after the server
+                if p.is_alive():
+                    p.terminate()
+
+
+class RemoteStanceClassifier:
+    """``retrieval.support.StanceClassifier.predict``, answered by the compute process."""
+
+    def __init__(self, process: ComputeProcess) -> None:
+        self._process = process
+
+    def predict(self, claim: str, passages) -> list:
+        return self._process._submit("support", _classify, claim, list(passages))

@@ -1,0 +1,65 @@
+"""The jobs' compute process (``api.compute``), on the real models (slow tier): it gives what the server process would,
+runs at a lower priority, and a child that dies fails one step with a clear error, then is replaced."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+
+from api.compute import ComputeProcess
+from api.settings import Settings
+from extractor.errors import InternalError
+
+pytestmark = pytest.mark.slow
+
+CLAIM = "The stent reduced binary restenosis compared with the control stent."
+PASSAGES = ["Binary restenosis occurred in 2.6% of the Genoss group and 7.7% of the Promus group.",
+            "Patients were enrolled at nine centres in Korea between 2014 and 2015."]
+
+
+@pytest.fixture()
+def compute(tmp_path):
+    process = ComputeProcess.from_settings(Settings(data_dir=tmp_path / "data"))
+    yield process
+    process.close()
+
+
+def _child_pid(process: ComputeProcess) -> int:
+    [pid] = list(process._pool._processes)
+    return pid
+
+
+def test_compute_process_answers_as_this_process_would(compute: ComputeProcess, tmp_path) -> None:
+    from extractor.claims import extract_claims
+    from extractor.pipeline import parse_file
+    from retrieval.embedder import make_embedder
+    from retrieval.support import get_stance_classifier
+
+    r = Settings(data_dir=tmp_path / "data").retrieval
+    here = make_embedder(r.embedder, cache_dir=r.model_cache_path(), max_length=r.max_length).embed(PASSAGES)
+    there = compute.embed(PASSAGES)
+    assert there.shape == here.shape == (2, 384) and np.allclose(there, here, atol=1e-5)
+
+    local = get_stance_classifier().predict(CLAIM, PASSAGES)
+    remote = compute.classifier().predict(CLAIM, PASSAGES)
+    assert [p.stance for p in remote] == [p.stance for p in local]
+    assert np.allclose([p.score for p in remote], [p.score for p in local], atol=1e-4)
+
+    source = tmp_path / "stent.md"
+    source.write_text(f"# Stent\n\n{CLAIM} [1]\n\n## References\n\n1. Trial of a stent. 2017.\n")
+    doc = parse_file(source)
+    mine = extract_claims(doc).claims
+    assert mine and [c.quote for c in compute.extract(doc).claims] == [c.quote for c in mine]
+    assert os.getpriority(os.PRIO_PROCESS, _child_pid(compute)) >= os.getpriority(os.PRIO_PROCESS, 0) + 10
+
+
+def test_compute_process_that_dies_fails_the_step_and_is_replaced(compute: ComputeProcess) -> None:
+    compute.embed(PASSAGES[:1])
+    first = _child_pid(compute)
+    os.kill(first, 9)
+    with pytest.raises(InternalError, match="compute process died during the 'index' step"):
+        compute.embed(PASSAGES[:1])
+    assert compute.embed(PASSAGES[:1]).shape == (1, 384)  # a fresh child
+    assert _child_pid(compute) != first
