@@ -90,6 +90,9 @@ def create_app(settings=None, *, searcher=None, classifier=None, start_jobs: boo
     async def lifespan(app: FastAPI):
         import anyio
 
+        # handlers are mostly Python under one interpreter lock: a few threads finish requests sooner than many that
+        # take the lock from each other (the rest wait their turn in the event loop)
+        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.service.request_threads
         services.jobs.recover()
         if start_jobs:
             services.jobs.start()

@@ -6,8 +6,9 @@ import contextlib
 import logging
 import shutil
 import threading
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -34,6 +35,13 @@ LAYOUT_VERSION = 1  # the metadata layout of a passage; a change needs `vbp rein
 DEFAULT_MAX_QUERY_CHARS = 2000
 
 __all__ = ["ChromaPassageIndex", "MemoryPassageIndex", "PassageIndex", "chroma_where"]
+
+
+def _meta_matches(meta: Mapping[str, object], filters: SearchFilters) -> bool:
+    """Whether a passage's metadata passes the filters other than documents (as :func:`chroma_where` filters them)."""
+    return ((filters.kinds is None or meta.get("kind") in filters.kinds)
+            and (filters.sections is None or meta.get("section") in filters.sections)
+            and (filters.pages is None or meta.get("page") in filters.pages))
 
 
 def chroma_where(filters: SearchFilters | None) -> dict | None:
@@ -118,6 +126,23 @@ class MemoryPassageIndex:
         self._rows.clear()
 
 
+EXACT_MAX_DOCUMENTS = 200
+EXACT_MAX_PASSAGES = 20_000
+"""A search restricted to at most this many documents, holding at most this many passages, is answered exactly from memory."""
+CACHED_MAX_PASSAGES = 100_000
+"""Passage vectors kept in memory for such searches (about 150 MB at 384 dimensions); least recently used go first."""
+
+
+@dataclass(frozen=True, slots=True)
+class _DocVectors:
+    """One document's passages as Chroma holds them, with unit-length vectors, for exact search in memory."""
+
+    ids: list[str]
+    texts: list[str]
+    metas: list[dict]
+    unit: np.ndarray  # (n, dimensions) float32
+
+
 class ChromaPassageIndex:
     """Passages in a Chroma collection: embedded (``PersistentClient`` in ``folder``) or on a server (``HttpClient``).
 
@@ -126,6 +151,11 @@ class ChromaPassageIndex:
     opening it embed queries the same way. Telemetry is off. Every Chroma failure is raised as an
     ``IndexCorruptError`` naming the folder (or ``IndexUnavailableError`` for an unreachable server): a broken
     index never answers with silent empty results.
+
+    A search restricted to a few documents (a tender's papers, one submission: the service's usual case) is answered
+    exactly, by one matrix product over those documents' vectors read once from Chroma and kept in memory, instead of
+    a filtered approximate search (which costs several times more per query). The copy is dropped whenever this index
+    writes or deletes the document; with a Chroma server, which other processes may write to, it is never kept.
     """
 
     name = "index.chroma.v1"
@@ -170,6 +200,9 @@ class ChromaPassageIndex:
         self.batch_size = batch_size
         self.max_query_chars = max_query_chars
         self._lock = threading.RLock()
+        self._vectors: OrderedDict[str, _DocVectors] = OrderedDict()
+        self._vectors_lock = threading.Lock()
+        self._exact = url is None
         self.where = url or str(self.folder)
         if reset and url is None:
             _drop_folder(self.folder)  # type: ignore[arg-type]
@@ -280,6 +313,7 @@ class ChromaPassageIndex:
                 chunk_vectors = np.asarray(vectors[start : start + step], dtype=np.float32)
                 if len(chunk_vectors) != len(chunk):
                     raise ValueError(f"{len(vectors)} vectors for {len(passages)} passages")
+            self._forget({p.doc_id for p in chunk})
             with self._guard("writing"):
                 self._collection.upsert(
                     ids=[p.id for p in chunk],
@@ -291,10 +325,12 @@ class ChromaPassageIndex:
 
     def delete_document(self, doc_id: str) -> int:
         """Remove every passage of a document; returns how many were removed (0 when none)."""
+        self._forget({doc_id})
         with self._guard("deleting"):
             ids = self._collection.get(where={"doc_id": doc_id}, include=[])["ids"]
             if ids:
                 self._collection.delete(ids=ids)
+        self._forget({doc_id})  # a search between the two may have read it back
         return len(ids)
 
     def clear(self) -> None:
@@ -302,6 +338,8 @@ class ChromaPassageIndex:
         with self._guard("clearing"):
             self._client.delete_collection(self.collection_name)
             self._collection = self._create_collection()
+        with self._vectors_lock:
+            self._vectors.clear()
 
     # --- reading --------------------------------------------------------------------------------
 
@@ -321,6 +359,10 @@ class ChromaPassageIndex:
 
     def search_vector(self, vector: np.ndarray, k: int = 10, *, filters: SearchFilters | None = None) -> list[Hit]:
         """The ``k`` passages nearest to an already embedded query."""
+        if self._exact and filters is not None and filters.doc_ids is not None:
+            hits = self._search_exact(np.asarray(vector, dtype=np.float32), k, filters)
+            if hits is not None:
+                return hits
         with self._guard("searching"):
             res = self._collection.query(query_embeddings=[np.asarray(vector, dtype=np.float32)], n_results=k,
                                          where=chroma_where(filters), include=["documents", "metadatas", "distances"])
@@ -329,6 +371,59 @@ class ChromaPassageIndex:
                                                            res["distances"][0], strict=True), start=1):
             similarity = 1.0 - float(dist)
             hits.append(hit_from(pid, doc or "", meta or {}, score=similarity, dense_rank=rank, dense_score=similarity))
+        return hits
+
+    def _forget(self, doc_ids: set[str]) -> None:
+        with self._vectors_lock:
+            for d in doc_ids:
+                self._vectors.pop(d, None)
+
+    def _doc_vectors(self, doc_id: str) -> _DocVectors:
+        with self._vectors_lock:
+            held = self._vectors.get(doc_id)
+            if held is not None:
+                self._vectors.move_to_end(doc_id)
+                return held
+        with self._guard("searching"):
+            got = self._collection.get(where={"doc_id": doc_id}, include=["embeddings", "documents", "metadatas"])
+        dims = getattr(self.embedder, "dimensions", None) or 0
+        matrix = (np.asarray(got["embeddings"], dtype=np.float32).reshape(len(got["ids"]), -1) if len(got["ids"])
+                  else np.zeros((0, dims), dtype=np.float32))
+        norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+        block = _DocVectors(list(got["ids"]), [t or "" for t in got["documents"]], [m or {} for m in got["metadatas"]],
+                            matrix / np.where(norms > 0, norms, 1.0))
+        with self._vectors_lock:
+            self._vectors[doc_id] = block
+            held = sum(len(b.ids) for b in self._vectors.values())
+            while held > CACHED_MAX_PASSAGES and len(self._vectors) > 1:
+                _, dropped = self._vectors.popitem(last=False)
+                held -= len(dropped.ids)
+        return block
+
+    def _search_exact(self, vector: np.ndarray, k: int, filters: SearchFilters) -> list[Hit] | None:
+        """Cosine search over the filter's documents in memory; None when they are too many for it."""
+        if len(filters.doc_ids) > EXACT_MAX_DOCUMENTS:
+            return None
+        blocks = [self._doc_vectors(d) for d in filters.doc_ids]
+        if sum(len(b.ids) for b in blocks) > EXACT_MAX_PASSAGES:
+            return None
+        query = vector / (float(np.linalg.norm(vector)) or 1.0)
+        rows: list[tuple[_DocVectors, int]] = []
+        parts = []
+        plain = filters.kinds is None and filters.sections is None and filters.pages is None
+        for b in blocks:
+            keep = range(len(b.ids)) if plain else [i for i, meta in enumerate(b.metas) if _meta_matches(meta, filters)]
+            if len(keep):
+                rows += [(b, i) for i in keep]
+                parts.append((b.unit if plain else b.unit[list(keep)]) @ query)
+        if not rows:
+            return []
+        sims = np.concatenate(parts)
+        hits = []
+        for rank, j in enumerate(np.argsort(-sims, kind="stable")[:k], start=1):
+            b, i = rows[int(j)]
+            similarity = float(sims[j])
+            hits.append(hit_from(b.ids[i], b.texts[i], b.metas[i], score=similarity, dense_rank=rank, dense_score=similarity))
         return hits
 
     def known(self, doc_ids: Sequence[str]) -> set[str]:

@@ -48,7 +48,7 @@ def list_documents(
 ) -> dict:
     """Documents you can see (suppliers: only their own), with their processing status."""
     if tender_id is not None:
-        services.repo.get_tender(user, tender_id)
+        services.repo.check_tender(user, tender_id)
     owners = services.repo.owners(user, tender_id=tender_id, supplier_id=supplier, roles=[role] if role else None)
     docs = document_bodies(services, owners)
     return {"data": docs, "count": len(docs)}
@@ -155,7 +155,7 @@ def search(
     from retrieval.base import SearchFilters
 
     if tender_id is not None:
-        services.repo.get_tender(user, tender_id)
+        services.repo.check_tender(user, tender_id)
     if doc_id is not None:
         services.repo.document_access(user, doc_id)
         allowed: set[str] | None = {doc_id}

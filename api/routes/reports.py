@@ -56,7 +56,7 @@ def precheck(
 ) -> Response:
     """Pre-check a draft or submission before it is sent: claims with no source, numbers that do not match the cited
     paper, domains with no evidence, claims that are only marketing. Suppliers may pre-check only their own documents."""
-    services.repo.get_tender(user, tender_id)
+    services.repo.check_tender(user, tender_id)
     owners = [o for o in services.repo.document_access(user, doc_id) if o["tender_id"] == tender_id]
     if not owners:
         raise not_found("document", doc_id)

@@ -38,7 +38,7 @@ def list_tender_claims(
     offset: OffsetQ = 0,
 ) -> JSONBytes:
     """The claims of a tender's documents (current versions), with review state and support status; filter to build a queue."""
-    services.repo.get_tender(user, tender_id)
+    services.repo.check_tender(user, tender_id)
     if doc_id is not None:
         services.repo.document_access(user, doc_id)
     owners = services.repo.owners(user, tender_id=tender_id, supplier_id=supplier, doc_ids=[doc_id] if doc_id else None,
@@ -53,7 +53,7 @@ def list_tender_claims(
 @router.get("/claims/{claim_id}", response_model=ClaimDetail)
 def get_tender_claim(tender_id: str, claim_id: str, user: CurrentUser, services: ServicesDep) -> dict:
     """One claim in a tender: current version, original, support links, review decisions and every version."""
-    services.repo.get_tender(user, tender_id)
+    services.repo.check_tender(user, tender_id)
     owner = services.repo.claim_access(user, claim_id, tender_id=tender_id)[0]
     view = claim_view(services, owner, claim_id, tender_id=tender_id)
     reviews = services.repo.review_rows(tender_id, claim_id) if user.role != "supplier" else []
@@ -67,7 +67,7 @@ def get_tender_claim(tender_id: str, claim_id: str, user: CurrentUser, services:
 @router.post("/claims/{claim_id}/reviews", response_model=ReviewPublic, status_code=201)
 def review_claim(tender_id: str, claim_id: str, body: ReviewCreate, user: StaffUser, services: ServicesDep) -> dict:
     """Accept, reject or correct a claim, with a reason. A correction creates a new version of the claim; nothing is overwritten."""
-    services.repo.get_tender(user, tender_id)
+    services.repo.check_tender(user, tender_id)
     services.repo.claim_access(user, claim_id, tender_id=tender_id)
     return services.repo.add_review(user, tender_id, claim_id, decision=body.decision, reason=body.reason, corrections=body.corrections)
 
@@ -75,7 +75,7 @@ def review_claim(tender_id: str, claim_id: str, body: ReviewCreate, user: StaffU
 @router.get("/claims/{claim_id}/reviews", response_model=Page[ReviewPublic])
 def list_reviews(tender_id: str, claim_id: str, user: StaffUser, services: ServicesDep) -> dict:
     """Every decision on a claim in this tender, oldest first."""
-    services.repo.get_tender(user, tender_id)
+    services.repo.check_tender(user, tender_id)
     services.repo.claim_access(user, claim_id, tender_id=tender_id)
     rows = services.repo.review_rows(tender_id, claim_id)
     return {"data": rows, "count": len(rows)}

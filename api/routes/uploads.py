@@ -107,7 +107,7 @@ def list_jobs(
 ) -> dict:
     """Ingest jobs you can see, oldest first."""
     if tender_id is not None:
-        services.repo.get_tender(user, tender_id)
+        services.repo.check_tender(user, tender_id)
     jobs, total = services.repo.list_jobs(user, tender_id=tender_id, status=status, limit=limit, offset=offset)
     return {"data": jobs, "count": total}
 

@@ -52,8 +52,11 @@ class Store:
     def __init__(self, url: str, files_dir: Path | None = None, *, migrate: bool = True) -> None:
         if url.startswith("sqlite:///"):
             Path(url.removeprefix("sqlite:///")).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        # SQLite connections are cheap to hold and costly to open (the pragmas): keep one per concurrent thread rather than
+        # opening and closing overflow connections under load
+        pool = {"pool_size": 32, "max_overflow": 32} if url.startswith("sqlite:///") and url != "sqlite:///:memory:" else {}
         try:
-            self.engine = create_engine(url, future=True)
+            self.engine = create_engine(url, future=True, **pool)
         except Exception as e:  # noqa: BLE001 - a malformed URL
             raise ConfigError(f"cannot open the database URL {url!r}: {e}", hint="Check VBP_DATABASE_URL.", original=e) from e
         if self.engine.dialect.name == "sqlite":

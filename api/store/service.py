@@ -361,6 +361,12 @@ class ServiceRepo:
             rows = s.scalars(select(TenderRow).where(self._tender_clause(actor)).order_by(TenderRow.created_at)).all()
             return [self._tender_view(s, actor, t) for t in rows]
 
+    def check_tender(self, actor: Principal, tender_id: str) -> None:
+        """Raise as :meth:`get_tender` does when the caller may not see the tender; one query when they may."""
+        with self.session() as s:
+            if s.scalar(select(TenderRow.id).where(TenderRow.id == tender_id, self._tender_clause(actor))) is None:
+                self._tender(s, actor, tender_id)  # raises the right error (and audits a denial)
+
     def get_tender(self, actor: Principal, tender_id: str) -> dict:
         with self.session() as s:
             return self._tender_view(s, actor, self._tender(s, actor, tender_id))

@@ -277,3 +277,32 @@ def test_chroma_with_the_real_embedder_and_langchain(tmp_path: Path, real_embedd
                                     ).get_collection("passages")
     assert col.query(query_texts=["hospital length of stay"], n_results=1)["ids"][0] == ["trial:1"]
     index.close()
+
+
+@pytest.mark.slow
+def test_chroma_exact_search_for_a_few_documents_agrees_with_chroma_and_follows_writes(tmp_path: Path, fake: FakeEmbedder) -> None:
+    """A search restricted to documents is answered from their vectors in memory: the same passages and scores as
+    Chroma's own filtered search, and never a stale copy after this index rewrites or deletes a document."""
+    from retrieval.index import ChromaPassageIndex
+
+    passages, kinds = corpus_passages()
+    index = ChromaPassageIndex(tmp_path / "chroma", embedder=fake)
+    index.add(passages, kinds=kinds)
+    query = "infection dressing procedure hospital stay patients"
+    for filters in (SearchFilters(doc_ids=["trial", "bid"]), SearchFilters(doc_ids=["trial", "guide"], pages=[2]),
+                    SearchFilters(doc_ids=["bid"], sections=["benefits"])):
+        exact = index.search(query, 10, filters=filters)
+        index._exact = False
+        approximate = index.search(query, 10, filters=filters)
+        index._exact = True
+        assert exact and [h.passage_id for h in exact] == [h.passage_id for h in approximate]
+        assert np.allclose([h.score for h in exact], [h.score for h in approximate], atol=1e-5)
+    assert index._vectors, "the documents' vectors are held in memory after a filtered search"
+
+    index.add(make_passages("bid", ["Alcohol rub is as good as soap for hand hygiene."]), kinds={"bid": "supplier_submission"})
+    assert index.search("alcohol rub soap", 1, filters=SearchFilters(doc_ids=["bid"]))[0].text.startswith("Alcohol rub")
+    index.delete_document("trial")
+    assert "trial" not in index._vectors
+    vector = fake.embed([query])[0]  # as the hybrid searcher asks, once it has checked the documents itself
+    assert [h.doc_id for h in index.search_vector(vector, 10, filters=SearchFilters(doc_ids=["trial", "bid"]))] == ["bid"] * 2
+    index.close()
