@@ -104,6 +104,10 @@ class ClaimViewCache:
             out.extend(entry.views)
         return out
 
+    def claim(self, owner: dict, claim_id: str, *, tender_id: str | None) -> ClaimView | None:
+        """One claim's current view from its document's entry (built or brought up to date first); None if not there."""
+        return next((v for v in self.views([owner], tender_id=tender_id) if v.claim.id == claim_id), None)
+
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()

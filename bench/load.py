@@ -309,17 +309,16 @@ _WORD = re.compile(r"[A-Za-z][A-Za-z-]{2,}")
 
 
 def queries_from(claims: list[dict], rng: random.Random) -> list[str]:
-    """Search queries drawn from the claims' text: their outcomes, and runs of 3 to 7 words of their quotes."""
+    """Search queries drawn from the claims' text: their outcomes, and every run of 3 to 7 words of their quotes (thousands
+    of distinct queries, so that a search seldom repeats one asked before and caches do not flatter the figures)."""
     queries = []
     for item in claims:
         claim = item["claim"]
         if claim.get("outcome"):
             queries.append(claim["outcome"])
         words = _WORD.findall(claim.get("quote", ""))
-        if len(words) >= 3:
-            n = rng.randint(3, min(7, len(words)))
-            start = rng.randint(0, len(words) - n)
-            queries.append(" ".join(words[start:start + n]))
+        for n in range(3, min(7, len(words)) + 1):
+            queries += [" ".join(words[start:start + n]) for start in range(len(words) - n + 1)]
     return sorted(set(queries)) or ["length of stay"]
 
 

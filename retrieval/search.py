@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -104,6 +106,10 @@ class _Fused:
         return [self.hits[pid].model_copy(update={**self.fields[pid], "score": self.scores[pid]}) for pid in order]
 
 
+QUERY_CACHE = 2048
+"""Query embeddings remembered by a searcher (1.5 kB each)."""
+
+
 class HybridSearcher:
     """BM25 and dense search over the same passages, fused; itself a PassageIndex that writes to both.
 
@@ -124,6 +130,8 @@ class HybridSearcher:
         self.settings = settings or RetrievalSettings()
         self.reranker = reranker
         self.rerank_depth = rerank_depth
+        self._query_vectors: OrderedDict[str, object] = OrderedDict()
+        self._query_lock = threading.Lock()
 
     @property
     def components(self) -> dict[str, PassageIndex]:
@@ -213,7 +221,22 @@ class HybridSearcher:
         search_vector, embedder = getattr(self.dense, "search_vector", None), getattr(self.dense, "embedder", None)
         if search_vector is None or embedder is None:
             return self.dense.search(text, depth, filters=filters)
-        return search_vector(embedder.embed([text])[0], depth, filters=filters)
+        return search_vector(self._query_vector(embedder, text), depth, filters=filters)
+
+    def _query_vector(self, embedder, text: str):
+        """The query's embedding; the last ``QUERY_CACHE`` distinct queries are remembered (a user paging through results,
+        or changing a filter, asks the same query again; a claim check asks each claim's twice)."""
+        with self._query_lock:
+            vector = self._query_vectors.get(text)
+            if vector is not None:
+                self._query_vectors.move_to_end(text)
+                return vector
+        vector = embedder.embed([text])[0]
+        with self._query_lock:
+            self._query_vectors[text] = vector
+            while len(self._query_vectors) > QUERY_CACHE:
+                self._query_vectors.popitem(last=False)
+        return vector
 
     def close(self) -> None:
         """Close both indexes."""

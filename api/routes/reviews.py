@@ -55,7 +55,7 @@ def get_tender_claim(tender_id: str, claim_id: str, user: CurrentUser, services:
     """One claim in a tender: current version, original, support links, review decisions and every version."""
     services.repo.check_tender(user, tender_id)
     owner = services.repo.claim_access(user, claim_id, tender_id=tender_id)[0]
-    view = claim_view(services, owner, claim_id, tender_id=tender_id)
+    view = services.views.claim(owner, claim_id, tender_id=tender_id) or claim_view(services, owner, claim_id, tender_id=tender_id)
     reviews = services.repo.review_rows(tender_id, claim_id) if user.role != "supplier" else []
     versions = services.repo.versions(tender_id, view.original) if user.role != "supplier" else []
     body = view.item()

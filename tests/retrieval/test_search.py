@@ -241,3 +241,22 @@ def test_search_snippet_centres_on_the_query_terms(text: str, query: str, width:
     assert [window[s:e] for s, e in spans] == marked
     assert len(window) <= width + 22
     assert window.strip("…") in text
+
+
+def test_hybrid_search_embeds_a_repeated_query_once(monkeypatch) -> None:
+    import retrieval.search as search_module
+
+    embedder = FakeEmbedder()
+    searcher = HybridSearcher(dense=MemoryPassageIndex(embedder), bm25=BM25Index(None))
+    passages, kinds = corpus_passages()
+    searcher.add(passages, kinds=kinds)
+    before = embedder.calls
+    first = searcher.search("surgical site infection", 3)
+    assert searcher.search("surgical site infection", 3) == first  # same answer, from the remembered vector
+    assert embedder.calls == before + 1
+    searcher.search("length of hospital stay", 3)
+    assert embedder.calls == before + 2
+    monkeypatch.setattr(search_module, "QUERY_CACHE", 1)  # the oldest query is forgotten first
+    searcher.search("hand hygiene", 3)
+    searcher.search("surgical site infection", 3)
+    assert embedder.calls == before + 4 and list(searcher._query_vectors) == ["surgical site infection"]
