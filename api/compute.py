@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -50,11 +51,19 @@ _models: dict[str, Any] = {}
 def _init(config: ComputeConfig) -> None:
     global _config
     _config = config
+    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), name="vbp-compute-parent-watch", daemon=True).start()
     if config.nice > 0:
         try:
             os.nice(config.nice)
         except OSError as e:  # not fatal: the job runs at the server's priority
             log.warning("could not lower the compute process's priority: %s", e)
+
+
+def _exit_with_parent(parent: int) -> None:
+    """End this process once the server is gone (killed, crashed): an orphan would hold its models' memory for good."""
+    while os.getppid() == parent:
+        time.sleep(1.0)
+    os._exit(0)
 
 
 def _embedder():

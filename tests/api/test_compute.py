@@ -63,3 +63,30 @@ def test_compute_process_that_dies_fails_the_step_and_is_replaced(compute: Compu
         compute.embed(PASSAGES[:1])
     assert compute.embed(PASSAGES[:1]).shape == (1, 384)  # a fresh child
     assert _child_pid(compute) != first
+
+
+def test_compute_process_ends_when_the_server_is_killed(tmp_path) -> None:
+    """A server killed outright (SIGKILL, out of memory) must not leave its compute process holding the models."""
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    script = tmp_path / "server.py"
+    script.write_text(
+        "import os, sys\n"
+        f"sys.path.insert(0, {str(Path(__file__).resolve().parents[2])!r})\n"
+        "if __name__ == '__main__':\n"
+        "    from api.compute import ComputeProcess\n"
+        "    from api.settings import Settings\n"
+        f"    c = ComputeProcess.from_settings(Settings(data_dir={str(tmp_path / 'data')!r}))\n"
+        "    c.embed(['hello'])\n"
+        "    print(list(c._pool._processes)[0], flush=True)\n"
+        "    os.kill(os.getpid(), 9)\n")
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == -9, done.stderr[-2000:]
+    child = int(done.stdout.split()[0])
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and Path(f"/proc/{child}").exists():
+        time.sleep(0.2)
+    assert not Path(f"/proc/{child}").exists() or "Z" in Path(f"/proc/{child}/stat").read_text().split()[2]
