@@ -287,7 +287,8 @@ class JobRunner:
 
         settings = self.settings
         if settings.workers > 0:
-            [(_, outcome, _)] = list(parse_many([path], settings=settings.parsing, workers=1, password=password, kind=kind))
+            nice = settings.service.compute_nice if settings.service.compute_process else 0  # requests first, as for api.compute
+            [(_, outcome, _)] = list(parse_many([path], settings=settings.parsing, workers=1, password=password, kind=kind, nice=nice))
         else:
             with PDFIUM_LOCK:
                 [(_, outcome, _)] = list(parse_many([path], settings=settings.parsing, workers=0, password=password, kind=kind))

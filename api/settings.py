@@ -35,7 +35,8 @@ class ServiceSettings(BaseModel):
         description="Run the jobs' heavy steps (claim extraction, passage embedding, stance) in a separate, lower-priority process, "
         "so that requests stay fast while documents are processed.",
     )
-    compute_nice: int = Field(default=10, ge=0, le=19, description="How much lower the compute process's CPU priority is (Unix nice).")
+    compute_nice: int = Field(default=10, ge=0, le=19,
+                              description="How much lower the CPU priority of the jobs' parser and compute processes is (Unix nice).")
     compute_threads: int = Field(default=1, ge=1, le=64, description="Threads the compute process's stance model may use.")
 
 

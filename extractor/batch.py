@@ -7,8 +7,10 @@ that both cores of a small machine are used.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing
+import os
 import resource
 import time
 from collections.abc import Iterator
@@ -62,12 +64,14 @@ def parse_many(
     kind: DocumentKind | str | None = None,
     grace_s: float = HARD_TIMEOUT_GRACE_S,
     extract: bool = False,
+    nice: int = 0,
 ) -> Iterator[tuple[Path, Document | EvidenceError, float]]:
     """Parse files, yielding ``(path, document or error, seconds)`` as each finishes.
 
     With ``workers == 0`` files are parsed in this process (no hard time limit beyond the
     parser's own per-page check). Otherwise a pool of worker processes parses them; a worker
     that runs past the time limit plus a grace period is killed and its file reported as failed.
+    ``nice`` lowers the workers' CPU priority (the service parses uploads while it answers requests).
     """
     kind_value = DocumentKind(kind).value if kind is not None else None
     jobs = [_Job(p, password, kind_value, extract) for p in paths]
@@ -82,7 +86,7 @@ def parse_many(
     # workers fork from a server that has already imported the parser: a new worker starts in
     # milliseconds instead of re-importing pypdfium2 and pydantic models
     ctx.set_forkserver_preload(["extractor.pipeline", "pypdfium2", *(["extractor.preload"] if extract else [])])
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, max_tasks_per_child=50)
+    pool = _pool(ctx, workers, nice)
     running: dict[Future, tuple[_Job, float]] = {}
     try:
         while queue or running:
@@ -98,7 +102,7 @@ def parse_many(
                     result = DocumentError(job.path.name, "the parser process crashed on this file (out of memory or a PDF library fault).",
                                            hint="Check the file; re-export it as PDF.")
                     result.__cause__ = e
-                    pool = _restart(pool, ctx, workers, running, queue)
+                    pool = _restart(pool, ctx, workers, running, queue, nice)
                 except Exception as e:  # noqa: BLE001 - an unexpected bug in the parser: report, keep going
                     log.exception("parser failed on %s", job.path)
                     result = DocumentError(job.path.name, f"internal parser error ({type(e).__name__}: {e}).", hint="Report this file.")
@@ -111,18 +115,28 @@ def parse_many(
                     yield job.path, LimitExceededError(
                         job.path.name, f"parsing did not finish within {limit:g} s and was stopped.",
                         hint="Check the file, or raise VBP_PARSING__TIMEOUT_S."), now - t0
-                pool = _restart(pool, ctx, workers, running, queue)
+                pool = _restart(pool, ctx, workers, running, queue, nice)
     finally:
         _kill(pool)
 
 
-def _restart(pool: ProcessPoolExecutor, ctx, workers: int, running: dict, queue: list) -> ProcessPoolExecutor:
+def _pool(ctx, workers: int, nice: int) -> ProcessPoolExecutor:
+    return ProcessPoolExecutor(max_workers=workers, mp_context=ctx, max_tasks_per_child=50,
+                               **({"initializer": _lower_priority, "initargs": (nice,)} if nice > 0 else {}))
+
+
+def _lower_priority(nice: int) -> None:
+    with contextlib.suppress(OSError):  # not fatal: the file is parsed at the caller's priority
+        os.nice(nice)
+
+
+def _restart(pool: ProcessPoolExecutor, ctx, workers: int, running: dict, queue: list, nice: int = 0) -> ProcessPoolExecutor:
     """Kill every worker and requeue the files that were in flight on the healthy ones."""
     for job, _ in running.values():
         queue.append(job)
     running.clear()
     _kill(pool)
-    return ProcessPoolExecutor(max_workers=workers, mp_context=ctx, max_tasks_per_child=50)
+    return _pool(ctx, workers, nice)
 
 
 def _kill(pool: ProcessPoolExecutor) -> None:

@@ -72,3 +72,16 @@ def test_ingest_missing_path_is_named(tmp_path: Path) -> None:
 
     with pytest.raises(DocumentError, match="no such file or folder"):
         expand_paths([tmp_path / "nope"])
+
+
+def test_parser_processes_can_run_at_a_lower_priority() -> None:
+    """The service parses uploads in processes `nice` lowers, so that its request handlers keep the CPU."""
+    import multiprocessing
+
+    from extractor.batch import _kill, _pool
+
+    pool = _pool(multiprocessing.get_context("forkserver"), 1, 7)
+    try:
+        assert pool.submit(os.nice, 0).result(timeout=120) == os.nice(0) + 7
+    finally:
+        _kill(pool)
