@@ -26,6 +26,7 @@ class ClaimView:
     reviews: list[ReviewDecision] = field(default_factory=list)
     links: list[SupportLink] = field(default_factory=list)
     item_json: bytes | None = None  # the item() body serialized, filled in by api.viewcache
+    detail_json: dict[str, bytes] = field(default_factory=dict)  # ClaimDetail bodies by audience, filled in by the detail route
 
     @property
     def review_state(self) -> str | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query
+from pydantic import TypeAdapter
 
 from api.deps import CurrentUser, ServicesDep, StaffUser
 from api.routes.documents import CategoryQ, DomainQ, LimitQ, OffsetQ, StanceQ, _v
@@ -51,11 +52,25 @@ def list_tender_claims(
 
 
 @router.get("/claims/{claim_id}", response_model=ClaimDetail)
-def get_tender_claim(tender_id: str, claim_id: str, user: CurrentUser, services: ServicesDep) -> dict:
+def get_tender_claim(tender_id: str, claim_id: str, user: CurrentUser, services: ServicesDep) -> JSONBytes:
     """One claim in a tender: current version, original, support links, review decisions and every version."""
     services.repo.check_tender(user, tender_id)
     owner = services.repo.claim_access(user, claim_id, tender_id=tender_id)[0]
-    view = services.views.claim(owner, claim_id, tender_id=tender_id) or claim_view(services, owner, claim_id, tender_id=tender_id)
+    view = services.views.claim(owner, claim_id, tender_id=tender_id)
+    audience = "supplier" if user.role == "supplier" else "staff"
+    if view is None:  # not in the cached views (cannot happen unless the document went meanwhile): read it afresh
+        view = claim_view(services, owner, claim_id, tender_id=tender_id)
+    elif audience in view.detail_json:  # the cached view is replaced whenever the claim, its links or its reviews change
+        return JSONBytes(view.detail_json[audience])
+    body = _DETAIL.dump_json(_DETAIL.validate_python(_claim_detail(services, view, tender_id, claim_id, user)), by_alias=True)
+    view.detail_json[audience] = body
+    return JSONBytes(body)
+
+
+_DETAIL = TypeAdapter(ClaimDetail)
+
+
+def _claim_detail(services, view, tender_id: str, claim_id: str, user) -> dict:
     reviews = services.repo.review_rows(tender_id, claim_id) if user.role != "supplier" else []
     versions = services.repo.versions(tender_id, view.original) if user.role != "supplier" else []
     body = view.item()

@@ -107,3 +107,18 @@ def test_concurrent_corrections_of_one_claim_all_land_as_successive_versions(ser
     assert sorted(r["version"] for r in results) == list(range(1, 13))
     audit = [e for e in service.get("admin", f"/audit?target_id={cid}&limit=100").json()["data"] if e["action"] == "claim.review"]
     assert sorted(e["before"]["version"] for e in audit) == list(range(12))  # each decision saw the one before it
+
+
+def test_viewcache_claim_detail_is_kept_per_audience_and_follows_reviews(service: World) -> None:
+    service.flow()
+    tender = service.tender
+    cid = service.get("eva", f"/tenders/{tender}/claims?supplier=acme").json()["data"][0]["claim"]["id"]
+    url = f"/tenders/{tender}/claims/{cid}"
+    staff, supplier = service.get("eva", url).json(), service.get("acme-user", url).json()
+    assert service.get("eva", url).json() == staff and service.get("acme-user", url).json() == supplier  # served again
+    assert staff["review_state"] == "pending" and supplier["review_state"] is None and supplier["reviews"] == []
+    assert service.post("eva", f"{url}/reviews", json={"decision": "corrected", "reason": "r", "corrections": {"outcome": "x"}}).status_code == 201
+    after, theirs = service.get("eva", url).json(), service.get("acme-user", url).json()
+    assert after["review_state"] == "corrected" and after["version"] == 1 and after["claim"]["outcome"] == "x"
+    assert [r["decision"] for r in after["reviews"]] == ["corrected"] and [v["version"] for v in after["versions"]] == [0, 1]
+    assert theirs == supplier  # a supplier never sees the evaluators' work
