@@ -8,6 +8,7 @@ closes the stores. Every failure answers with the one JSON error shape of ``api.
 from __future__ import annotations
 
 import logging
+import os
 import re
 import uuid
 from contextlib import asynccontextmanager
@@ -92,7 +93,7 @@ def create_app(settings=None, *, searcher=None, classifier=None, start_jobs: boo
 
         # handlers are mostly Python under one interpreter lock: a few threads finish requests sooner than many that
         # take the lock from each other (the rest wait their turn in the event loop)
-        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.service.request_threads
+        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.service.request_threads or max(2, os.cpu_count() or 2)
         services.jobs.recover()
         if start_jobs:
             services.jobs.start()

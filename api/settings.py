@@ -29,7 +29,11 @@ class ServiceSettings(BaseModel):
         description="Seconds a stopping server waits for the running job's current step before re-queuing it for the next start.",
     )
     page_size: int = Field(default=100, ge=1, le=10_000, description="Items per page of a list endpoint unless the client asks for fewer.")
-    request_threads: int = Field(default=4, ge=1, le=256, description="Threads serving requests at once (the others queue).")
+    request_threads: int | None = Field(
+        default=None, ge=1, le=256,
+        description="Threads serving requests at once, the others waiting their turn (default: one per CPU core). Handlers are "
+        "mostly Python under one interpreter lock: more threads than cores took it from each other and served fewer requests.",
+    )
     compute_process: bool = Field(
         default=True,
         description="Run the jobs' heavy steps (claim extraction, passage embedding, stance) in a separate, lower-priority process, "

@@ -7,9 +7,10 @@ and its items are serialized once, not at every request.
 
 When is an entry stale? Each remembers the stamp it was built at (``ServiceRepo.view_stamp``):
 
-* the database's **data revision**, which the database itself bumps (triggers, migration 0003) on any change to
-  documents, claims, support links or document ownership, whoever makes it: a job of this service, another process,
-  or a ``vbp`` command on the same database. When it moved, the entry is rebuilt;
+* its document's **revision**, which the database itself bumps (triggers, migration 0003) on any change to the
+  document, its claims, their support links or its ownership, whoever makes it: a job of this service, another
+  process, or a ``vbp`` command on the same database. When it moved, the entry is rebuilt (a job writing another
+  document's links leaves it alone);
 * the newest **review decision id** of its tender. When only that moved, the claims reviewed since are re-read one
   by one, on SQLite, where one writer at a time means review ids become visible in order. On a server database ids
   may commit out of order, so there the entry is rebuilt instead.
@@ -81,7 +82,7 @@ class ClaimViewCache:
         """Every claim of the stored documents among ``owners``, as :func:`api.views.claim_views` gives them, current."""
         if not owners:
             return []
-        data_rev, review_id = self._services.repo.view_stamp(tender_id)
+        revisions, review_id = self._services.repo.view_stamp(tender_id, list(dict.fromkeys(o["doc_id"] for o in owners)))
         out: list[ClaimView] = []
         seen: set[tuple[str, str]] = set()
         for owner in owners:
@@ -90,6 +91,7 @@ class ClaimViewCache:
                 continue
             seen.add(mine)
             key = (owner["doc_id"], owner["supplier_id"], owner["role"], tender_id)
+            data_rev = revisions[owner["doc_id"]]
             with self._lock:
                 entry = self._entries.get(key)
                 if entry is not None:

@@ -276,10 +276,10 @@ class AuditEventRow(Base):
 
 
 class RevisionRow(Base):
-    """A counter the database bumps (triggers, revision 0003) whenever documents, claims, support links or document
-    ownership change; readers compare it to know whether what they hold in memory is stale."""
+    """A counter per document that the database bumps (triggers, revision 0003) whenever the document, its claims, their
+    support links or its ownership change; readers compare it to know whether what they hold in memory is stale."""
 
     __tablename__ = "revisions"
 
-    scope: Mapped[str] = mapped_column(String(60), primary_key=True)  # "data"
+    scope: Mapped[str] = mapped_column(String(100), primary_key=True)  # a document id
     value: Mapped[int] = mapped_column(BigInteger)

@@ -662,16 +662,17 @@ class ServiceRepo:
                 out[r.claim_id].append(_review(r))
         return out
 
-    def view_stamp(self, tender_id: str | None) -> tuple[int, int]:
-        """``(data revision, newest review id in the tender)``: when neither moved, claim views built before are current.
+    def view_stamp(self, tender_id: str | None, doc_ids: Sequence[str]) -> tuple[dict[str, int], int]:
+        """``({document id: revision}, newest review id in the tender)``: claim views built at the same stamp are current.
 
-        The data revision is bumped by the database itself on any change to documents, claims, support links or
-        document ownership (migration 0003); review decisions are append-only, so the newest id says whether any came.
+        A document's revision is bumped by the database itself on any change to the document, its claims, their support
+        links or its ownership (migration 0003); 0 when it never changed. Review decisions are append-only, so the newest
+        id says whether any came.
         """
         with self.session() as s:
-            data = s.scalar(select(RevisionRow.value).where(RevisionRow.scope == "data"))
+            revisions = dict(s.execute(select(RevisionRow.scope, RevisionRow.value).where(RevisionRow.scope.in_(list(doc_ids)))).all())
             newest = s.scalar(select(func.max(ReviewDecisionRow.id)).where(ReviewDecisionRow.tender_id == tender_id)) if tender_id else None
-        return int(data or 0), int(newest or 0)
+        return {d: int(revisions.get(d, 0)) for d in doc_ids}, int(newest or 0)
 
     def reviewed_since(self, tender_id: str, after: int, upto: int) -> set[str]:
         """Ids of the claims with a review decision in the tender whose id is in ``(after, upto]``."""

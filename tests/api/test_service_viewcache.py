@@ -122,3 +122,19 @@ def test_viewcache_claim_detail_is_kept_per_audience_and_follows_reviews(service
     assert after["review_state"] == "corrected" and after["version"] == 1 and after["claim"]["outcome"] == "x"
     assert [r["decision"] for r in after["reviews"]] == ["corrected"] and [v["version"] for v in after["versions"]] == [0, 1]
     assert theirs == supplier  # a supplier never sees the evaluators' work
+
+
+def test_document_revisions_move_only_for_the_document_written(service: World) -> None:
+    docs = service.flow()
+    repo, store = service.services.repo, service.services.store
+    ids = [docs["submission"], docs["other"], docs["paper"]]
+    before, _ = repo.view_stamp(None, ids)
+    assert all(v > 0 for v in before.values())
+    claim = store.list_claims(docs["submission"])[0]
+    store.save_support_links(claim.id, [])
+    after, _ = repo.view_stamp(None, ids)
+    assert after[docs["submission"]] > before[docs["submission"]]
+    assert after[docs["other"]] == before[docs["other"]] and after[docs["paper"]] == before[docs["paper"]]
+    store.delete_document(docs["other"])  # the cascade (claims, then their links) must not trip the triggers
+    gone, _ = repo.view_stamp(None, ids)
+    assert gone[docs["other"]] > after[docs["other"]] and gone[docs["submission"]] == after[docs["submission"]]
