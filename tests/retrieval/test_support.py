@@ -145,3 +145,37 @@ def test_support_real_model_predict_shapes(classifier: support.StanceClassifier)
 def test_support_classifier_is_cached_and_named() -> None:
     assert support.get_stance_classifier() is support.get_stance_classifier()
     assert support.get_stance_classifier().name == "stance.minilm-lora.v1"
+
+
+@pytest.mark.slow
+def test_support_real_model_single_sentence_is_read_once(classifier: support.StanceClassifier) -> None:
+    pairs = [CONTRADICT_PAIR, (SUPPORT_PAIR[0], "Chlorhexidine dressings were used in every unit")]
+    assert np.allclose(classifier.probabilities(pairs), classifier.probabilities(pairs, sentences=False), atol=1e-5)
+
+
+FILLER = ("The trial was registered before enrolment began.", "Patients were recruited at four teaching hospitals.",
+          "Nurses recorded dressing changes on a standard form.")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("pair", [SUPPORT_PAIR, CONTRADICT_PAIR])
+def test_support_real_model_mean_of_passage_and_best_sentence(classifier: support.StanceClassifier, pair: tuple[str, str]) -> None:
+    # the evidence buried among unrelated sentences: the pair takes the mean of the passage reading and of the
+    # sentence that takes a side most clearly
+    claim = pair[0]
+    passage = " ".join([FILLER[0], FILLER[1], pair[1], FILLER[2]])
+    sentences = [x for x in support._SENTENCE_END.split(passage) if x.strip()]
+    [both] = classifier.probabilities([(claim, passage)])
+    [whole] = classifier.probabilities([(claim, passage)], sentences=False)
+    each = classifier.probabilities([(claim, x) for x in sentences], sentences=False)
+    sided = [classifier.labels.index(Stance.supports), classifier.labels.index(Stance.contradicts)]
+    best = int(np.argmax(each[:, sided].max(axis=1)))
+    assert np.allclose(both, (whole + each[best]) / 2, atol=1e-4)
+    assert sentences[best] not in FILLER  # the sentence that takes a side is (part of) the evidence
+
+
+@pytest.mark.slow
+def test_support_real_model_contradiction_among_other_sentences(classifier: support.StanceClassifier) -> None:
+    passage = " ".join([FILLER[0], FILLER[1], CONTRADICT_PAIR[1], FILLER[2]])
+    [prediction] = classifier.predict(CONTRADICT_PAIR[0], [passage])
+    assert prediction.stance is Stance.contradicts, prediction
