@@ -29,6 +29,15 @@ FEATURES = (
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 
 
+@lru_cache(maxsize=20_000)
+def _passage_terms(text: str) -> tuple[frozenset, frozenset, frozenset]:
+    """A passage's stems, stem bigrams and numbers: the same passages come back query after query, so they are kept."""
+    from retrieval.bm25 import tokenise
+
+    stems = tokenise(text)
+    return frozenset(stems), frozenset(pairwise(stems)), frozenset(_NUMBER.findall(text))
+
+
 def features(query: str, hits: list[Hit]) -> np.ndarray:
     """One row of :data:`FEATURES` per hit (the fused candidates of one query, best first)."""
     from retrieval.bm25 import tokenise
@@ -41,9 +50,7 @@ def features(query: str, hits: list[Hit]) -> np.ndarray:
     top_bm25 = max((h.bm25_score or 0.0 for h in hits), default=0.0) or 1.0
     rows = []
     for h in hits:
-        stems = tokenise(h.text)
-        s_set = set(stems)
-        bigrams = set(pairwise(stems))
+        s_set, bigrams, numbers = _passage_terms(h.text)
         rows.append((
             h.score / top_fused,
             (h.bm25_score or 0.0) / top_bm25,
@@ -53,7 +60,7 @@ def features(query: str, hits: list[Hit]) -> np.ndarray:
             1.0 if h.bm25_rank and h.dense_rank else 0.0,
             len(q_set & s_set) / len(q_set) if q_set else 0.0,
             len(q_bigrams & bigrams) / len(q_bigrams) if q_bigrams else 0.0,
-            len(q_numbers & set(_NUMBER.findall(h.text))) / len(q_numbers) if q_numbers else 0.0,
+            len(q_numbers & numbers) / len(q_numbers) if q_numbers else 0.0,
             math.log1p(len(h.text)) / 10,
         ))
     return np.asarray(rows, dtype=np.float64).reshape(len(hits), len(FEATURES))
