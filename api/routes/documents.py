@@ -154,15 +154,17 @@ def search(
     """Hybrid search (BM25 + embeddings) over the passages of the documents you can see."""
     from retrieval.base import SearchFilters
 
-    if tender_id is not None:
-        services.repo.check_tender(user, tender_id)
     if doc_id is not None:
+        if tender_id is not None:
+            services.repo.check_tender(user, tender_id)
         services.repo.document_access(user, doc_id)
         allowed: set[str] | None = {doc_id}
     elif user.is_admin and tender_id is None:
         allowed = None
     else:
         allowed = services.repo.visible_doc_ids(user, tender_id=tender_id)
+        if tender_id is not None and not allowed:  # ownership rows are scoped by tender access: none may mean no access
+            services.repo.check_tender(user, tender_id)
     searcher = services.index.get()
     if allowed is not None:
         indexed = searcher.bm25.doc_ids() if hasattr(searcher, "bm25") else searcher.doc_ids()

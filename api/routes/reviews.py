@@ -39,11 +39,13 @@ def list_tender_claims(
     offset: OffsetQ = 0,
 ) -> JSONBytes:
     """The claims of a tender's documents (current versions), with review state and support status; filter to build a queue."""
-    services.repo.check_tender(user, tender_id)
     if doc_id is not None:
+        services.repo.check_tender(user, tender_id)
         services.repo.document_access(user, doc_id)
     owners = services.repo.owners(user, tender_id=tender_id, supplier_id=supplier, doc_ids=[doc_id] if doc_id else None,
                                   roles=None if role == "any" else [role])
+    if not owners:  # ownership rows are scoped by tender access: any row proves it; none may mean no access
+        services.repo.check_tender(user, tender_id)
     # review work is the evaluators': a supplier sees its claims as extracted, without review state or corrections
     in_tender = tender_id if user.role != "supplier" else None
     views = filter_views(services.views.views(owners, tender_id=in_tender), domain=_v(domain), category=_v(category), stance=_v(stance),
