@@ -150,7 +150,7 @@ def search(
     section: Annotated[str | None, Query(description="Only this section label, e.g. results.")] = None,
     page: Annotated[int | None, Query(ge=1, description="Only this page.")] = None,
     k: Annotated[int, Query(ge=1, le=100, description="How many passages.")] = 10,
-) -> dict:
+) -> JSONBytes:
     """Hybrid search (BM25 + embeddings) over the passages of the documents you can see."""
     from retrieval.base import SearchFilters
 
@@ -170,12 +170,13 @@ def search(
         indexed = searcher.bm25.doc_ids() if hasattr(searcher, "bm25") else searcher.doc_ids()
         allowed &= indexed
         if not allowed:
-            return {"query": q, "data": [], "count": 0}
+            return JSONBytes(SearchPublic(query=q, data=[], count=0).model_dump_json(by_alias=True).encode())
     filters = SearchFilters(doc_ids=sorted(allowed) if allowed is not None else None, kinds=kind, sections=section, pages=page)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # a cut query still answers; the limit is in the schema
         hits = searcher.search(q, k, filters=filters)
-    return {"query": q, "data": hits, "count": len(hits)}
+    # the hits are validated models already: serialize them once, without the response model's second validation
+    return JSONBytes(SearchPublic(query=q, data=hits, count=len(hits)).model_dump_json(by_alias=True).encode())
 
 
 def _v(value):
