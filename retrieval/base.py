@@ -185,12 +185,16 @@ def passage_metadata(passage: Passage, kind: str | None) -> dict[str, object]:
 
 
 def hit_from(passage_id: str, text: str, meta: Mapping[str, object], *, score: float, **ranks: object) -> Hit:
-    """Build a Hit from stored metadata (the inverse of :func:`passage_metadata`)."""
-    return Hit(
+    """Build a Hit from stored metadata (the inverse of :func:`passage_metadata`).
+
+    The metadata was written from validated passages, so the hit is built without validating it again (a search
+    builds a hundred of them); the values are still coerced to their types here.
+    """
+    return Hit.model_construct(
         passage_id=passage_id,
         doc_id=str(meta["doc_id"]),
         page=int(meta["page"]),  # type: ignore[arg-type]
-        span=Span(start=int(meta["start"]), end=int(meta["end"])),  # type: ignore[arg-type]
+        span=Span.model_construct(start=int(meta["start"]), end=int(meta["end"])),  # type: ignore[arg-type]
         section=str(meta.get("section") or "") or None,
         kind=str(meta.get("kind") or "") or None,
         text=text,
