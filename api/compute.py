@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -48,10 +49,15 @@ _config: ComputeConfig | None = None
 _models: dict[str, Any] = {}
 
 
-def _init(config: ComputeConfig) -> None:
+def _init(config: ComputeConfig, server: int) -> None:
     global _config
     _config = config
-    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), name="vbp-compute-parent-watch", daemon=True).start()
+    # Ctrl-C in a terminal, or a service manager stopping the whole group, signals this process too; the server decides
+    # when it ends (a stop re-queues the running job, then ComputeProcess.close kills this process)
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, signal.SIG_IGN)
+    # the server's pid comes from the server: a child that starts after the server died must not watch its new parent
+    threading.Thread(target=_exit_with_parent, args=(server,), name="vbp-compute-parent-watch", daemon=True).start()
     if config.nice > 0:
         try:
             os.nice(config.nice)
@@ -114,6 +120,7 @@ class ComputeProcess:
         self.config = config
         self._pool: ProcessPoolExecutor | None = None
         self._lock = threading.Lock()
+        self._closed = False
 
     @classmethod
     def from_settings(cls, settings) -> ComputeProcess:
@@ -125,9 +132,11 @@ class ComputeProcess:
 
     def _submit(self, step: str, fn, *args):
         with self._lock:
+            if self._closed:  # the server is stopping: never start a child it would leave behind
+                raise InternalError(f"the server is stopping; the '{step}' step was not run.", hint="The job resumes at the next start.")
             if self._pool is None:
                 self._pool = ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn"), initializer=_init,
-                                                 initargs=(self.config,))
+                                                 initargs=(self.config, os.getpid()))
             pool = self._pool
         try:
             return pool.submit(fn, *args).result()
@@ -154,13 +163,12 @@ class ComputeProcess:
     def close(self) -> None:
         """Stop the child; a step still running there is abandoned (its job is re-queued by the runner)."""
         with self._lock:
-            pool, self._pool = self._pool, None
+            pool, self._pool, self._closed = self._pool, None, True
         if pool is not None:
-            processes = list(getattr(pool, "_processes", {}).values())
-            pool.shutdown(wait=False, cancel_futures=True)
-            for p in processes:  # a step in progress would otherwise keep the child alive after the server
+            for p in list(getattr(pool, "_processes", {}).values()):  # a step in progress would keep the child alive
                 if p.is_alive():
-                    p.terminate()
+                    p.kill()
+            pool.shutdown(wait=True, cancel_futures=True)  # joins the child and releases the pool's queues
 
 
 class RemoteStanceClassifier:

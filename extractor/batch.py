@@ -12,6 +12,7 @@ import logging
 import multiprocessing
 import os
 import resource
+import signal
 import time
 from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -71,7 +72,8 @@ def parse_many(
     With ``workers == 0`` files are parsed in this process (no hard time limit beyond the
     parser's own per-page check). Otherwise a pool of worker processes parses them; a worker
     that runs past the time limit plus a grace period is killed and its file reported as failed.
-    ``nice`` lowers the workers' CPU priority (the service parses uploads while it answers requests).
+    ``nice`` lowers the workers' CPU priority (the service parses uploads while it answers requests) and makes them
+    ignore SIGINT and SIGTERM (the service stops them itself).
     """
     kind_value = DocumentKind(kind).value if kind is not None else None
     jobs = [_Job(p, password, kind_value, extract) for p in paths]
@@ -126,8 +128,12 @@ def _pool(ctx, workers: int, nice: int) -> ProcessPoolExecutor:
 
 
 def _lower_priority(nice: int) -> None:
+    """Initializer of the service's parser processes: a lower CPU priority, and deaf to the stop signals that a terminal
+    or a service manager sends to the whole group (the service stops them itself, after re-queuing the job)."""
     with contextlib.suppress(OSError):  # not fatal: the file is parsed at the caller's priority
         os.nice(nice)
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, signal.SIG_IGN)
 
 
 def _restart(pool: ProcessPoolExecutor, ctx, workers: int, running: dict, queue: list, nice: int = 0) -> ProcessPoolExecutor:

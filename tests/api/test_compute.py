@@ -4,6 +4,8 @@ runs at a lower priority, and a child that dies fails one step with a clear erro
 from __future__ import annotations
 
 import os
+import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -65,12 +67,38 @@ def test_compute_process_that_dies_fails_the_step_and_is_replaced(compute: Compu
     assert _child_pid(compute) != first
 
 
+def test_compute_process_outlives_the_stop_signals_sent_to_its_group(compute: ComputeProcess) -> None:
+    """Ctrl-C (or a service manager) signals every process of the group: the child must keep its step, so that the
+    server can re-queue the job itself instead of the step failing."""
+    import signal
+
+    compute.embed(PASSAGES[:1])
+    child = _child_pid(compute)
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        os.kill(child, sig)
+    time.sleep(0.5)
+    assert compute.embed(PASSAGES[:1]).shape == (1, 384) and _child_pid(compute) == child
+
+
+def test_compute_process_closed_never_starts_another_child(compute: ComputeProcess) -> None:
+    """A job step that comes after the server began stopping fails at once instead of starting a child the server
+    would leave behind."""
+    compute.embed(PASSAGES[:1])
+    child = _child_pid(compute)
+    compute.close()
+    with pytest.raises(InternalError, match="server is stopping"):
+        compute.embed(PASSAGES[:1])
+    assert compute._pool is None
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and Path(f"/proc/{child}").exists() and "Z" not in Path(f"/proc/{child}/stat").read_text().split()[2]:
+        time.sleep(0.2)
+    assert not Path(f"/proc/{child}").exists() or "Z" in Path(f"/proc/{child}/stat").read_text().split()[2]
+
+
 def test_compute_process_ends_when_the_server_is_killed(tmp_path) -> None:
     """A server killed outright (SIGKILL, out of memory) must not leave its compute process holding the models."""
     import subprocess
     import sys
-    import time
-    from pathlib import Path
 
     script = tmp_path / "server.py"
     script.write_text(

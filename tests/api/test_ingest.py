@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 from pathlib import Path
 
 import pytest
@@ -83,5 +84,8 @@ def test_parser_processes_can_run_at_a_lower_priority() -> None:
     pool = _pool(multiprocessing.get_context("forkserver"), 1, 7)
     try:
         assert pool.submit(os.nice, 0).result(timeout=120) == os.nice(0) + 7
+        [worker] = list(pool._processes.values())
+        os.kill(worker.pid, signal.SIGINT)  # what Ctrl-C sends the whole group: the service stops its parsers itself
+        assert pool.submit(os.getpid).result(timeout=120) == worker.pid
     finally:
         _kill(pool)
