@@ -156,6 +156,10 @@ class ComputeProcess:
         """Passage embeddings (the index's embedder), in the child."""
         return self._submit("index", _embed, list(texts))
 
+    def classify(self, claim: str, passages) -> list:
+        """``StanceClassifier.predict(claim, passages)``, in the child."""
+        return self._submit("support", _classify, claim, list(passages))
+
     def classifier(self) -> RemoteStanceClassifier:
         """A stance classifier whose predictions are made in the child."""
         return RemoteStanceClassifier(self)
@@ -178,4 +182,4 @@ class RemoteStanceClassifier:
         self._process = process
 
     def predict(self, claim: str, passages) -> list:
-        return self._process._submit("support", _classify, claim, list(passages))
+        return self._process.classify(claim, passages)

@@ -31,7 +31,7 @@ class ServiceSettings(BaseModel):
     page_size: int = Field(default=100, ge=1, le=10_000, description="Items per page of a list endpoint unless the client asks for fewer.")
     request_threads: int | None = Field(
         default=None, ge=1, le=256,
-        description="Threads serving requests at once, the others waiting their turn (default: one per CPU core). Handlers are "
+        description="Threads serving requests at once, the others waiting their turn (default: one per CPU core, at least 2). Handlers are "
         "mostly Python under one interpreter lock: more threads than cores took it from each other and served fewer requests.",
     )
     compute_process: bool = Field(

@@ -110,10 +110,6 @@ class ClaimViewCache:
         """One claim's current view from its document's entry (built or brought up to date first); None if not there."""
         return next((v for v in self.views([owner], tender_id=tender_id) if v.claim.id == claim_id), None)
 
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
-
     def _put(self, key: tuple, entry: _Entry) -> None:
         with self._lock:
             held = self._entries.get(key)
