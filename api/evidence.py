@@ -259,9 +259,11 @@ def check_claims(
     cited_k: int = CITED_K,
     other_k: int = OTHER_K,
     save: bool = True,
+    context: str = "",
     progress: Callable[[int, int], None] | None = None,
 ) -> list[ClaimCheck]:
-    """Check claims against the indexed documents; store each claim's links (replacing earlier ones) when ``save``.
+    """Check claims against the indexed documents; store each claim's links in ``context`` (replacing that context's
+    earlier ones, and no other's) when ``save``.
 
     Args:
         claims: Stored claims.
@@ -271,6 +273,8 @@ def check_claims(
             supplier's uploads never show up in another's checks); None: every stored document.
         cited_k: Passages from the cited papers. other_k: Passages from the rest of the collection.
         save: Store the links.
+        context: The party the check is made for (``api.store.service.evidence_context``; ``''``: the command line). It
+            should match ``scope``: the links of one party's context are checked against that party's papers only.
         progress: Called after each claim with (done, total).
     """
     if classifier is None:
@@ -282,7 +286,7 @@ def check_claims(
     for i, claim in enumerate(claims, start=1):
         result = checker.check(claim)
         if save:
-            store.save_support_links(claim.id, result.links)
+            store.save_support_links(claim.id, result.links, context=context)
         results.append(result)
         if progress:
             progress(i, len(claims))

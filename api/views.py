@@ -1,7 +1,9 @@
 """Read models for the routes and reports: a claim with its current version, review state, support links and sources.
 
 Built only from what the caller may see: the ownership rows handed in come from the scoped queries of
-``api.store.service``, and support links only ever point into the same supplier's papers (see ``evidence_scope``).
+``api.store.service``; support links are those checked for that ownership row's party (``owner_context``) and only
+ever point into the same supplier's papers (see ``evidence_scope``); a document without a title is named by the
+file name its own party uploaded it under, never another party's.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 from api.reports import ClaimEvidence, latest_decision, numeric_status, support_status
+from api.store.service import owner_context
 from extractor.schema import Claim, Passage, ReviewDecision, SupportLink
 
 
@@ -23,6 +26,7 @@ class ClaimView:
     tender_id: str | None
     supplier_id: str
     role: str
+    upload_tender_id: str | None = None  # the tender of the ownership row the view was built from (its support links' party)
     reviews: list[ReviewDecision] = field(default_factory=list)
     links: list[SupportLink] = field(default_factory=list)
     item_json: bytes | None = None  # the item() body serialized, filled in by api.viewcache
@@ -70,14 +74,15 @@ def claim_views(services, owners: list[dict], *, tender_id: str | None) -> list[
         seen.add((doc_id, owner["supplier_id"]))
         claims = store.list_claims(doc_id)
         links: dict[str, list[SupportLink]] = defaultdict(list)
-        for link in store.list_support_links(doc_id=doc_id):
+        for link in store.list_support_links(doc_id=doc_id, context=owner_context(owner)):
             links[link.claim_id].append(link)
         current = repo.current_claims(tender_id, claims) if tender_id else {c.id: (0, c) for c in claims}
         reviews = repo.reviews(tender_id, [c.id for c in claims]) if tender_id else {}
         for c in claims:
             version, claim = current[c.id]
             views.append(ClaimView(claim=claim, original=c, version=version, tender_id=tender_id, supplier_id=owner["supplier_id"],
-                                   role=owner["role"], reviews=reviews.get(c.id, []), links=links.get(c.id, [])))
+                                   role=owner["role"], upload_tender_id=owner["tender_id"], reviews=reviews.get(c.id, []),
+                                   links=links.get(c.id, [])))
     return views
 
 
@@ -92,7 +97,13 @@ def claim_view(services, owner: dict, claim_id: str, *, tender_id: str | None) -
     version, claim = repo.current_claims(tender_id, [original])[original.id] if tender_id else (0, original)
     reviews = repo.reviews(tender_id, [original.id]).get(original.id, []) if tender_id else []
     return ClaimView(claim=claim, original=original, version=version, tender_id=tender_id, supplier_id=owner["supplier_id"],
-                     role=owner["role"], reviews=reviews, links=store.list_support_links(claim_id=original.id))
+                     role=owner["role"], upload_tender_id=owner["tender_id"], reviews=reviews,
+                     links=store.list_support_links(claim_id=original.id, context=owner_context(owner)))
+
+
+def view_owner(view: ClaimView) -> dict:
+    """The (tender, supplier, role) of the ownership row a view was built from, as :func:`link_bodies` takes it."""
+    return {"tender_id": view.upload_tender_id, "supplier_id": view.supplier_id, "role": view.role}
 
 
 def filter_views(views: list[ClaimView], *, domain: str | None = None, category: str | None = None, stance: str | None = None,
@@ -117,26 +128,36 @@ def filter_views(views: list[ClaimView], *, domain: str | None = None, category:
     return out
 
 
-def link_bodies(services, links: list[SupportLink]) -> list[dict]:
-    """``LinkPublic`` bodies: each link with its passage and the passage's document title."""
+def link_bodies(services, links: list[SupportLink], owner: dict) -> list[dict]:
+    """``LinkPublic`` bodies: each link with its passage and the passage's document title (as ``owner``'s party names it)."""
     passages = services.store.get_passages([lk.passage_id for lk in links])
-    titles = document_titles(services, {p.doc_id for p in passages.values()})
+    titles = document_titles(services, {p.doc_id for p in passages.values()}, party=(owner["tender_id"], owner["supplier_id"]))
     return [{"link": lk, "passage": passages.get(lk.passage_id),
              "document": titles.get(passages[lk.passage_id].doc_id) if lk.passage_id in passages else None} for lk in links]
 
 
-def document_titles(services, doc_ids) -> dict[str, str]:
-    return {d: (s["title"] or s["filename"]) for d, s in services.repo.document_summaries(doc_ids).items()}
+def document_titles(services, doc_ids, *, party: tuple[str | None, str] | None = None) -> dict[str, str]:
+    """A display name for each stored document: its title, else the file name ``party`` (tender, supplier) uploaded it
+    under, else its short id. Never the name another party gave the same bytes."""
+    doc_ids = set(doc_ids)
+    names = services.repo.upload_names(party[0], party[1], doc_ids) if party is not None and party[0] is not None else {}
+    return {d: (s["title"] or names.get(d) or f"document {d[:12]}") for d, s in services.repo.document_summaries(doc_ids).items()}
 
 
 def evidence_items(services, views: list[ClaimView], *, with_reviews: bool = True) -> list[ClaimEvidence]:
     """The reports' input: one ``ClaimEvidence`` per claim view, with the passages and titles its links need."""
     passages: dict[str, Passage] = services.store.get_passages([lk.passage_id for v in views for lk in v.links])
-    titles = document_titles(services, {v.claim.doc_id for v in views} | {p.doc_id for p in passages.values()})
+    titles: dict[tuple, dict[str, str]] = {}
+    for party in {(v.upload_tender_id, v.supplier_id) for v in views}:
+        mine = [v for v in views if (v.upload_tender_id, v.supplier_id) == party]
+        titles[party] = document_titles(services, {v.claim.doc_id for v in mine} | {passages[lk.passage_id].doc_id for v in mine
+                                                                                     for lk in v.links if lk.passage_id in passages},
+                                        party=party)
     items = []
     for v in views:
+        named = titles[(v.upload_tender_id, v.supplier_id)]
         mine = {lk.passage_id: passages[lk.passage_id] for lk in v.links if lk.passage_id in passages}
-        docs = {d: titles[d] for d in {v.claim.doc_id, *(p.doc_id for p in mine.values())} if d in titles}
+        docs = {d: named[d] for d in {v.claim.doc_id, *(p.doc_id for p in mine.values())} if d in named}
         items.append(ClaimEvidence(claim=v.claim, links=list(v.links), review=latest_decision(v.reviews) if with_reviews else None,
                                    passages=mine, documents=docs))
     return items

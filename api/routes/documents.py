@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from api.deps import CurrentUser, ServicesDep
+from api.store.service import owner_context
 from api.schemas import ClaimDetail, ClaimItem, DocumentDetail, DocumentPublic, DocumentRole, LinkPublic, Page, SearchPublic
 from api.viewcache import JSONBytes, page_json
 from api.views import ClaimView, filter_views, link_bodies
@@ -32,7 +33,7 @@ def document_bodies(services, owners: list[dict]) -> list[dict]:
         if body is None:
             s = summaries.get(o["doc_id"])
             status = "stored" if s else ("failed" if jobs.get(o["job_id"]) == "failed" else "processing")
-            body = out[o["doc_id"]] = {"id": o["doc_id"], "status": status, "filename": (s or o)["filename"], "owners": [],
+            body = out[o["doc_id"]] = {"id": o["doc_id"], "status": status, "filename": o["filename"], "owners": [],
                                        **({k: s[k] for k in ("title", "kind", "page_count", "warnings", "claims")} if s else {})}
         body["owners"].append(o)
     return list(out.values())
@@ -125,18 +126,18 @@ def get_claim(claim_id: str, user: CurrentUser, services: ServicesDep) -> dict:
     """One claim as extracted, with its support links and their passages."""
     owner = services.repo.claim_access(user, claim_id)[0]
     claim = services.store.get_claim(claim_id)
-    links = services.store.list_support_links(claim_id=claim_id)
+    links = services.store.list_support_links(claim_id=claim_id, context=owner_context(owner))
     view = ClaimView(claim=claim, original=claim, version=0, tender_id=None, supplier_id=owner["supplier_id"], role=owner["role"],
-                     links=links)
-    return {**view.item(), "original": claim, "links": link_bodies(services, links)}
+                     upload_tender_id=owner["tender_id"], links=links)
+    return {**view.item(), "original": claim, "links": link_bodies(services, links, owner)}
 
 
 @router.get("/claims/{claim_id}/links", response_model=Page[LinkPublic])
 def list_claim_links(claim_id: str, user: CurrentUser, services: ServicesDep) -> dict:
     """The passages judged against a claim (best first): stance, score, numeric check, and the passage itself."""
-    services.repo.claim_access(user, claim_id)
-    links = services.store.list_support_links(claim_id=claim_id)
-    return {"data": link_bodies(services, links), "count": len(links)}
+    owner = services.repo.claim_access(user, claim_id)[0]
+    links = services.store.list_support_links(claim_id=claim_id, context=owner_context(owner))
+    return {"data": link_bodies(services, links, owner), "count": len(links)}
 
 
 @router.get("/search", response_model=SearchPublic)

@@ -36,7 +36,7 @@ def worksheet(
                                   hint=f"Suppliers: {', '.join(s['id'] for s in tender['suppliers']) or 'none'}.", field="supplier")
     owners = services.repo.owners(user, tender_id=tender_id, supplier_id=supplier, roles=["submission"])
     views = services.views.views(owners, tender_id=tender_id)
-    titles = document_titles(services, {o["doc_id"] for o in owners})
+    titles = document_titles(services, {o["doc_id"] for o in owners}, party=(tender_id, supplier))
     name = services.repo.supplier_names([supplier]).get(supplier, supplier)
     tender_name = f"{tender['title']} ({tender['reference']})" if tender["reference"] else tender["title"]
     report = reports.worksheet(name, tender_name, [titles[d] for d in dict.fromkeys(o["doc_id"] for o in owners) if d in titles],
@@ -64,7 +64,7 @@ def precheck(
     if not services.store.has_document(doc_id):
         raise not_found("document", doc_id, hint="The document is still being processed (or its job failed): see GET /jobs.")
     views = services.views.views([owner], tender_id=None)
-    title = document_titles(services, [doc_id]).get(doc_id, owner["filename"])
+    title = document_titles(services, [doc_id], party=(tender_id, owner["supplier_id"])).get(doc_id, owner["filename"])
     name = services.repo.supplier_names([owner["supplier_id"]]).get(owner["supplier_id"], owner["supplier_id"])
     report = reports.precheck(name, [title], evidence_items(services, views, with_reviews=False), generated_at=datetime.now(UTC))
     services.repo.audit(user, "report.precheck", "document", doc_id, tender_id=tender_id,

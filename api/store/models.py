@@ -80,10 +80,15 @@ class ClaimRow(Base):
 
 
 class SupportLinkRow(Base):
+    """A passage judged against a claim, for one party: links are derived from the papers that party uploaded, so each
+    party's check has its own rows (revision 0004). ``context`` is ``<tender>/<supplier>/<role>`` in the service (see
+    ``api.store.service.evidence_context``) and ``''`` for the command line."""
+
     __tablename__ = "support_links"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     claim_id: Mapped[str] = mapped_column(ForeignKey("claims.id", ondelete="CASCADE"), index=True)
+    context: Mapped[str] = mapped_column(String(200), default="", server_default="")
     passage_id: Mapped[str] = mapped_column(ForeignKey("passages.id", ondelete="CASCADE"), index=True)
     stance: Mapped[str] = mapped_column(String(20))
     score: Mapped[float] = mapped_column(Float)
@@ -122,6 +127,7 @@ class IngestEventRow(Base):
 
 
 Index("ix_claims_doc_page", ClaimRow.doc_id, ClaimRow.page)
+Index("ix_support_links_claim_context", SupportLinkRow.claim_id, SupportLinkRow.context)
 
 
 # --- the HTTP service (revision 0002): people, tenders, uploads, jobs, corrections, audit ------------------
@@ -191,12 +197,14 @@ class TenderDocumentRow(Base):
     """Who a document belongs to: one row per (tender, supplier, document).
 
     Documents are content-addressed, so the same PDF uploaded by two suppliers is one document with two
-    rows here. ``doc_id`` has no foreign key: the row is written when the upload is accepted, before the
-    background job has parsed and stored the document.
+    rows here, each with the name its uploader gave it (the document's own ``filename`` is the first upload's and is
+    never shown to anyone else). One supplier may hold the same file in two roles (a draft it then submits).
+    ``doc_id`` has no foreign key: the row is written when the upload is accepted, before the background job has
+    parsed and stored the document.
     """
 
     __tablename__ = "tender_documents"
-    __table_args__ = (UniqueConstraint("tender_id", "supplier_id", "doc_id", name="uq_tender_documents_owner"),)
+    __table_args__ = (UniqueConstraint("tender_id", "supplier_id", "doc_id", "role", name="uq_tender_documents_owner"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     tender_id: Mapped[str] = mapped_column(ForeignKey("tenders.id"), index=True)

@@ -255,8 +255,12 @@ class Store:
 
     # --- support links ------------------------------------------------------------------------
 
-    def save_support_links(self, claim_id: str, links: list[SupportLink]) -> int:
-        """Replace the claim's support links with ``links`` in one transaction (a re-check supersedes the last).
+    def save_support_links(self, claim_id: str, links: list[SupportLink], *, context: str = "") -> int:
+        """Replace the claim's support links in ``context`` with ``links`` in one transaction (a re-check supersedes the
+        last); every other context's links stay as they are.
+
+        Args:
+            context: The party the check was made for (``api.store.service.evidence_context``); ``''``: the command line.
 
         Raises:
             NotFoundError: the claim is not stored.
@@ -264,15 +268,16 @@ class Store:
         with self.session() as s:
             if s.get(ClaimRow, claim_id) is None:
                 raise NotFoundError(f"no claim with id {claim_id!r}.", hint="Extract the document's claims first: `vbp extract DOC_ID`.")
-            s.execute(delete(SupportLinkRow).where(SupportLinkRow.claim_id == claim_id))
-            s.add_all(SupportLinkRow(claim_id=claim_id, passage_id=link.passage_id, stance=link.stance.value, score=link.score,
-                                     data=link.model_dump(mode="json")) for link in links)
+            s.execute(delete(SupportLinkRow).where(SupportLinkRow.claim_id == claim_id, SupportLinkRow.context == context))
+            s.add_all(SupportLinkRow(claim_id=claim_id, context=context, passage_id=link.passage_id, stance=link.stance.value,
+                                     score=link.score, data=link.model_dump(mode="json")) for link in links)
         return len(links)
 
-    def list_support_links(self, *, claim_id: str | None = None, doc_id: str | None = None) -> list[SupportLink]:
-        """Support links of one claim, or of every claim of one document (claims in reading order, best link first)."""
+    def list_support_links(self, *, claim_id: str | None = None, doc_id: str | None = None, context: str = "") -> list[SupportLink]:
+        """Support links of one claim, or of every claim of one document, checked in ``context`` (claims in reading order,
+        best link first)."""
         with self.session() as s:
-            q = select(SupportLinkRow.data).join(ClaimRow, ClaimRow.id == SupportLinkRow.claim_id)
+            q = select(SupportLinkRow.data).join(ClaimRow, ClaimRow.id == SupportLinkRow.claim_id).where(SupportLinkRow.context == context)
             if claim_id is not None:
                 q = q.where(SupportLinkRow.claim_id == claim_id)
             if doc_id is not None:

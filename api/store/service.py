@@ -86,6 +86,28 @@ class Principal:
 SYSTEM = Principal(None, "system", "system")
 
 
+def evidence_context(tender_id: str, supplier_id: str, role: str) -> str:
+    """The key of the party a claim check is made for: a supplier's document in one role in one tender.
+
+    What may be shared between parties who uploaded the same bytes, and what may not:
+
+    * shared: the stored document (text, pages, sections, passages), its passage embeddings and index entries, and
+      its extracted claims. Each is a function of the bytes alone, so every uploader would get the same.
+    * per party: everything that depends on who uploaded it. The support links, numeric checks and verdicts (they
+      are checked against that party's own papers in that tender), hence the worksheet and pre-check built from them;
+      the filename it was uploaded under (its ``tender_documents`` row); review decisions and corrections (per
+      tender); and the job that processed its upload.
+
+    ``''`` is the context of the command line (``vbp support``, ``vbp check-claim``), which checks outside any tender.
+    """
+    return f"{tender_id}/{supplier_id}/{role}"
+
+
+def owner_context(owner: dict) -> str:
+    """:func:`evidence_context` of an ownership row (as :meth:`ServiceRepo.owners` returns them)."""
+    return evidence_context(owner["tender_id"], owner["supplier_id"], owner["role"])
+
+
 # --- keys -----------------------------------------------------------------------------------------
 
 
@@ -462,15 +484,14 @@ class ServiceRepo:
         """Record an accepted upload: its ownership row and its queued job, in one transaction with the audit event.
 
         Raises:
-            ConflictError: the supplier already uploaded the same file to this tender in another role.
+            ConflictError: the same file is being recorded for the same supplier and role at the same moment.
         """
         with self.session() as s:
+            # one row per (tender, supplier, document, role): the same file in another role is another upload, never a
+            # clash (a clash would tell an evaluator about a supplier's private draft)
             owner = s.scalar(select(TenderDocumentRow).where(TenderDocumentRow.tender_id == tender_id,
                                                              TenderDocumentRow.supplier_id == supplier_id,
-                                                             TenderDocumentRow.doc_id == doc_id))
-            if owner is not None and owner.role != role:
-                raise ConflictError(f"{filename}: this file is already in the tender as {supplier_id}'s {owner.role}.",
-                                    hint=f"Upload it as role={owner.role}, or upload a different file.")
+                                                             TenderDocumentRow.doc_id == doc_id, TenderDocumentRow.role == role))
             job = JobRow(id=job_id, status="queued", tender_id=tender_id, supplier_id=supplier_id, doc_id=doc_id, role=role,
                          filename=filename, file_path=file_path, size_bytes=size_bytes, encrypted=encrypted, created_by=actor.user_id,
                          result={})
@@ -491,16 +512,31 @@ class ServiceRepo:
             return _job_dict(job)
 
     def document_summaries(self, doc_ids: Iterable[str]) -> dict[str, dict]:
-        """Summary of each stored document among ``doc_ids`` (the others are not stored yet): file, title, kind, pages, claims."""
+        """Summary of each stored document among ``doc_ids`` (the others are not stored yet): title, kind, pages, claims.
+
+        Only what the bytes themselves give: the name a file was uploaded under belongs to its uploader (see
+        :meth:`upload_names`), and the first uploader's is never shown to anyone else.
+        """
         ids = list(set(doc_ids))
         if not ids:
             return {}
         with self.session() as s:
             claims = dict(s.execute(select(ClaimRow.doc_id, func.count()).where(ClaimRow.doc_id.in_(ids)).group_by(ClaimRow.doc_id)).all())
-            rows = s.execute(select(DocumentRow.id, DocumentRow.filename, DocumentRow.title, DocumentRow.kind, DocumentRow.page_count,
+            rows = s.execute(select(DocumentRow.id, DocumentRow.title, DocumentRow.kind, DocumentRow.page_count,
                                     DocumentRow.warnings).where(DocumentRow.id.in_(ids))).all()
-            return {r.id: {"filename": r.filename, "title": r.title, "kind": r.kind, "page_count": r.page_count,
+            return {r.id: {"title": r.title, "kind": r.kind, "page_count": r.page_count,
                            "warnings": list(r.warnings or []), "claims": claims.get(r.id, 0)} for r in rows}
+
+    def upload_names(self, tender_id: str, supplier_id: str, doc_ids: Iterable[str]) -> dict[str, str]:
+        """The names one supplier uploaded these documents under in one tender (its first upload of each)."""
+        ids = list(set(doc_ids))
+        if not ids:
+            return {}
+        with self.session() as s:
+            rows = s.execute(select(TenderDocumentRow.doc_id, TenderDocumentRow.filename).where(
+                TenderDocumentRow.tender_id == tender_id, TenderDocumentRow.supplier_id == supplier_id,
+                TenderDocumentRow.doc_id.in_(ids)).order_by(TenderDocumentRow.id.desc())).all()
+            return dict(rows)  # oldest last, so the first upload's name wins
 
     def job_states(self, job_ids: Iterable[str]) -> dict[str, str]:
         ids = [j for j in set(job_ids) if j]
@@ -641,12 +677,14 @@ class ServiceRepo:
                                                                         TenderDocumentRow.supplier_id == supplier_id,
                                                                         TenderDocumentRow.role == "paper")))
 
-    def claimant_documents(self, tender_id: str, supplier_id: str) -> list[str]:
-        """The supplier's submissions and drafts in a tender that are stored (to re-check when a paper arrives)."""
+    def claimant_documents(self, tender_id: str, supplier_id: str) -> list[tuple[str, str]]:
+        """``(document id, role)`` of the supplier's stored submissions and drafts in a tender (to re-check when a paper
+        arrives)."""
         with self.session() as s:
-            return list(s.scalars(select(TenderDocumentRow.doc_id).join(DocumentRow, DocumentRow.id == TenderDocumentRow.doc_id)
-                                  .where(TenderDocumentRow.tender_id == tender_id, TenderDocumentRow.supplier_id == supplier_id,
-                                         TenderDocumentRow.role.in_(("submission", "draft")))))
+            return [tuple(r) for r in s.execute(
+                select(TenderDocumentRow.doc_id, TenderDocumentRow.role).join(DocumentRow, DocumentRow.id == TenderDocumentRow.doc_id)
+                .where(TenderDocumentRow.tender_id == tender_id, TenderDocumentRow.supplier_id == supplier_id,
+                       TenderDocumentRow.role.in_(("submission", "draft"))).order_by(TenderDocumentRow.id))]
 
     # --- reviews and claim versions ---------------------------------------------------------------
 
@@ -815,7 +853,9 @@ __all__ = [
     "Principal",
     "ServiceRepo",
     "apply_corrections",
+    "evidence_context",
     "hash_key",
     "new_key",
+    "owner_context",
     "request_id_var",
 ]

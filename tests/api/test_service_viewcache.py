@@ -50,6 +50,7 @@ def test_viewcache_sees_changes_made_outside_the_service(service: World, tmp_pat
     """Another process (a `vbp` command on the same database) removes support links, then deletes a document: the
     database's own triggers move the data revision, so the next listing is rebuilt, not served stale."""
     from api.store.repository import Store
+    from api.store.service import evidence_context
 
     docs = service.flow()
     tender = service.tender
@@ -57,7 +58,7 @@ def test_viewcache_sees_changes_made_outside_the_service(service: World, tmp_pat
     supported = next(c for c in listed["data"] if c["support_status"] == "supported")
     other = Store(service.settings.db_url, service.settings.files_dir)
     try:
-        other.save_support_links(supported["claim"]["id"], [])
+        other.save_support_links(supported["claim"]["id"], [], context=evidence_context(tender, "acme", "submission"))
         now = {c["claim"]["id"]: c for c in service.get("eva", f"/tenders/{tender}/claims").json()["data"]}
         assert now[supported["claim"]["id"]]["support_status"] == "not_checked" and now[supported["claim"]["id"]]["stances"] == {}
         other.delete_document(docs["other"])
@@ -130,8 +131,10 @@ def test_document_revisions_move_only_for_the_document_written(service: World) -
     ids = [docs["submission"], docs["other"], docs["paper"]]
     before, _ = repo.view_stamp(None, ids)
     assert all(v > 0 for v in before.values())
+    from api.store.service import evidence_context
+
     claim = store.list_claims(docs["submission"])[0]
-    store.save_support_links(claim.id, [])
+    store.save_support_links(claim.id, [], context=evidence_context(service.tender, "acme", "submission"))
     after, _ = repo.view_stamp(None, ids)
     assert after[docs["submission"]] > before[docs["submission"]]
     assert after[docs["other"]] == before[docs["other"]] and after[docs["paper"]] == before[docs["paper"]]
