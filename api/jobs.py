@@ -206,12 +206,18 @@ class JobRunner:
             repo.requeue_job(job_id, note=f"the server stopped during the '{stage}' step; resumed at the next start", count_attempt=False)
         except EvidenceError as e:
             stage = self._running.get(job_id, "start")
-            log.warning("job %s (%s) failed at %s: %s", job_id, job["filename"], stage, e)
             finished = repo.fail_job(job_id, code=e.code, reason=_reason(stage, str(e)), result=result)
+            if finished:
+                log.warning("job %s (%s) failed at %s: %s", job_id, job["filename"], stage, e)
+            else:
+                self._log_requeued(job, stage, e)
         except Exception as e:  # a bug or an outside failure: the job fails, the service goes on
             stage = self._running.get(job_id, "start")
-            log.exception("job %s (%s) failed at %s", job_id, job["filename"], stage)
             finished = repo.fail_job(job_id, code="internal_error", reason=_reason(stage, f"{type(e).__name__}: {e}"), result=result)
+            if finished:
+                log.exception("job %s (%s) failed at %s", job_id, job["filename"], stage)
+            else:
+                self._log_requeued(job, stage, e)
         finally:
             with self._lock:
                 self._running.pop(job_id, None)
@@ -219,6 +225,13 @@ class JobRunner:
                 self._passwords.pop(job_id, None)
                 self._discard_file(job)
         return repo.job(job_id)
+
+    @staticmethod
+    def _log_requeued(job: dict, stage: str, error: Exception) -> None:
+        """A step broke because the server is stopping (its child process was ended), after the stop re-queued the job:
+        the job is not failed, and the log must not say it was."""
+        log.info("job %s (%s): the '%s' step was cut short by the stop (%s); it stays queued for the next start",
+                 job["id"], job["filename"], stage, type(error).__name__)
 
     def _step(self, job: dict, stage: str) -> None:
         if self._stop.is_set():
@@ -236,9 +249,8 @@ class JobRunner:
         if compute is not None and not options:
             options = {"classifier": compute.classifier()}
         self._step(job, "parse")
-        if store.has_document(job["doc_id"]):
-            result["already_stored"] = True  # the same bytes were uploaded before (maybe by someone else): reuse
-        else:
+        # the result is the uploader's to read: it says nothing of whether these bytes were uploaded before by anyone
+        if not store.has_document(job["doc_id"]):
             if not path.exists():
                 raise DocumentError(job["filename"], "the uploaded file is no longer in the data folder.", hint="Upload it again.")
             password = self._passwords.get(job["id"])
@@ -250,6 +262,8 @@ class JobRunner:
                 raise InternalError(f"{job['filename']}: the parsed document's id {doc.id[:12]} is not the upload's {job['doc_id'][:12]}.")
             self._step(job, "store")
             store.save_document(doc, path)
+        else:  # the same bytes are stored (maybe someone else's upload): the parse, passages and claims are shared
+            log.info("job %s: document %s is stored already; reusing its parse", job["id"], job["doc_id"][:12])
         doc = store.get_document(job["doc_id"])
         result.update(pages=doc.page_count, passages=len(doc.passages), warnings=list(doc.warnings), title=doc.title)
 
@@ -257,27 +271,31 @@ class JobRunner:
         from extractor.claims import extract_claims
 
         extraction = compute.extract(doc) if compute is not None else extract_claims(doc)
-        added, _ = store.save_claims(extraction.claims)
-        result.update(claims=len(extraction.claims), claims_added=added)
+        store.save_claims(extraction.claims)
+        result.update(claims=len(extraction.claims))
 
         self._step(job, "index")
         with self._evidence_lock:
             from api.evidence import index_document, support_document
+            from api.store.service import evidence_context
 
             searcher = self.services.index.get()
             if not searcher.has_document(doc.id):
-                result["indexed"] = index_document(searcher, store, doc.id, embed=compute.embed if compute is not None else None)
+                index_document(searcher, store, doc.id, embed=compute.embed if compute is not None else None)
             self._step(job, "support")
+            # each party's links are its own: checked against its own papers in this tender, stored under its context,
+            # and no other party's links are read or written (api.store.service.evidence_context)
+            scope = repo.evidence_scope(job["tender_id"], job["supplier_id"])
             if job["role"] in ("submission", "draft"):
-                scope = repo.evidence_scope(job["tender_id"], job["supplier_id"])
-                checks = support_document(store, searcher, doc.id, scope=scope, **options)
+                checks = support_document(store, searcher, doc.id, scope=scope,
+                                          context=evidence_context(job["tender_id"], job["supplier_id"], job["role"]), **options)
                 result["links"] = sum(len(c.links) for c in checks)
                 result["evidence_documents"] = len(scope)
-            else:  # a new paper: re-check the supplier's submissions in this tender that may cite it
-                scope = repo.evidence_scope(job["tender_id"], job["supplier_id"])
+            else:  # a new paper: re-check the supplier's submissions and drafts in this tender that may cite it
                 rechecked = 0
-                for claimant in repo.claimant_documents(job["tender_id"], job["supplier_id"]):
-                    support_document(store, searcher, claimant, scope=scope, **options)
+                for claimant, role in repo.claimant_documents(job["tender_id"], job["supplier_id"]):
+                    support_document(store, searcher, claimant, scope=scope,
+                                     context=evidence_context(job["tender_id"], job["supplier_id"], role), **options)
                     rechecked += 1
                 result["rechecked_documents"] = rechecked
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from api.store.models import JobRow
+from api.store.models import DocumentRow, JobRow
 from tests.api.service_kit import PAPER, SUBMISSION, World
 
 
@@ -141,9 +141,21 @@ def test_service_uploads_the_same_file_twice_reuses_the_document(service: World)
     service.standard_tender()
     first = service.ingest("eva", "a.md", SUBMISSION, role="submission", supplier="acme")
     second = service.ingest("acme-user", "again.md", SUBMISSION, role="submission")
-    assert first["doc_id"] == second["doc_id"] and second["result"]["already_stored"] is True
-    clash = service.upload("acme-user", "a.md", SUBMISSION, role="paper")
-    assert clash.status_code == 409 and "already in the tender as acme's submission" in clash.json()["error"]["message"]
+    assert first["doc_id"] == second["doc_id"]
+    assert first["result"] == second["result"]  # a job's result says nothing of whether the bytes were stored before
+    assert service.services.store.count(DocumentRow) == 1
+
+
+def test_service_uploads_the_same_file_in_another_role_is_another_upload(service: World) -> None:
+    service.standard_tender()
+    draft = service.ingest("acme-user", "draft.md", SUBMISSION, role="draft")
+    final = service.ingest("acme-user", "final.md", SUBMISSION, role="submission")  # the draft, sent as it was
+    assert draft["doc_id"] == final["doc_id"]
+    owners = service.get("acme-user", f"/documents/{final['doc_id']}").json()["owners"]
+    assert sorted((o["role"], o["filename"]) for o in owners) == [("draft", "draft.md"), ("submission", "final.md")]
+    # the evaluator sees the submission only, under the name it was submitted as
+    doc = service.get("eva", f"/documents/{final['doc_id']}").json()
+    assert doc["filename"] == "final.md" and [o["role"] for o in doc["owners"]] == ["submission"]
 
 
 def test_service_uploads_a_failing_step_fails_the_job_and_keeps_what_was_stored(tmp_path: Path) -> None:
