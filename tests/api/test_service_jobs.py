@@ -157,3 +157,36 @@ def test_service_jobs_run_on_worker_threads(tmp_path: Path) -> None:
         assert world.get("eva", f"/jobs/{job['id']}").json()["status"] == "done"
     finally:
         world.close()
+
+
+class _DiesAtTheStop:
+    """A stance step whose child process is ended by a stop: the stop re-queues the job, then the step raises."""
+
+    name = "fake.dies"
+
+    def __init__(self) -> None:
+        self.world: World | None = None
+
+    def predict(self, claim, passages):
+        runner = self.world.services.jobs
+        [job_id] = list(runner._running)
+        assert self.world.services.repo.requeue_job(job_id, note="the server stopped", count_attempt=False)
+        raise BrokenPipeError("the compute process was ended")
+
+
+def test_service_jobs_a_step_cut_short_by_the_stop_is_not_logged_as_failed(tmp_path: Path, caplog) -> None:
+    dies = _DiesAtTheStop()
+    world = World(tmp_path, classifier=dies)
+    dies.world = world
+    try:
+        world.standard_tender()
+        world.ingest("eva", "paper.md", PAPER, role="paper", supplier="acme")
+        job = world.upload("eva", "bid.md", SUBMISSION, role="submission", supplier="acme").json()
+        with caplog.at_level("INFO", logger="api.jobs"):
+            world.drain()
+        assert world.get("admin", f"/jobs/{job['id']}").json()["status"] == "queued"
+        said = [r.getMessage() for r in caplog.records if job["id"] in r.getMessage()]
+        assert said and not [m for m in said if "failed" in m], said
+        assert any("stays queued for the next start" in m for m in said)
+    finally:
+        world.close()
