@@ -31,9 +31,11 @@ demo-cli: install
 	VBP_DATA_DIR=$(DATA) $(BIN)/vbp show --list
 
 test: install
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest --slow
 
 test-fast: install
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest
 
 bench: install

@@ -7,7 +7,7 @@ confidence intervals, comparative words, which arm the sentence is about, two va
 side); their verdicts become features next to hashed word n-grams of the sentence, in which the
 mentions of the two arms and the outcome are replaced by placeholders so that "higher in the
 placebo group" and "higher in the tinzaparin group" read differently. A multinomial linear model
-over those features, trained on Evidence Inference 2.0 (``python -m extractor.heads.train_direction``),
+over those features, trained on Evidence Inference 2.0 (``python -m eval.training.train_direction``),
 is scored with numpy from ``extractor/heads/direction.v1.npz``; nothing else is needed at run time.
 """
 
@@ -176,12 +176,12 @@ def _normalise(text: str) -> str:
     return unicodedata.normalize("NFKC", text).translate(_DASHES)
 
 
-def _words(text: str) -> list[str]:
+def word_tokens(text: str) -> list[str]:
     return _TOKEN.findall(text.lower())
 
 
-def _content(text: str) -> list[str]:
-    return [w for w in _words(text) if len(w) > 1 and w not in _STOP and not _NUMBER.match(w) and not w.startswith("_")]
+def content_words(text: str) -> list[str]:
+    return [w for w in word_tokens(text) if len(w) > 1 and w not in _STOP and not _NUMBER.match(w) and not w.startswith("_")]
 
 
 def _matches(tok: str, terms: frozenset[str]) -> bool:
@@ -216,7 +216,7 @@ class _Terms:
 def _terms(intervention: str, comparator: str, outcome: str) -> _Terms:
     """Distinctive words of each arm (shared words dropped) and of the outcome; cached, as claims repeat prompts."""
     intervention, comparator = _normalise(intervention).lower(), _normalise(comparator).lower()
-    it, ct, ot = set(_content(intervention)), set(_content(comparator)), set(_content(outcome))
+    it, ct, ot = set(content_words(intervention)), set(content_words(comparator)), set(content_words(outcome))
     shared = it & ct
     it, ct = it - shared, ct - shared
     if not it & _CONTROL_WORDS:
@@ -233,7 +233,7 @@ def _terms(intervention: str, comparator: str, outcome: str) -> _Terms:
 def _tokens(text: str, terms: _Terms) -> list[str]:
     for rx, placeholder in terms.labels:
         text = rx.sub(placeholder, text)
-    return _words(text)
+    return word_tokens(text)
 
 
 def _p_values(text: str) -> tuple[bool, bool]:
@@ -292,7 +292,7 @@ def _outcome_clause(text: str, outcome_terms: frozenset[str]) -> str:
         return text
     best, best_score = text, 0
     for piece in pieces:
-        score = sum(1 for w in _words(piece) if _matches(w, outcome_terms))
+        score = sum(1 for w in word_tokens(piece) if _matches(w, outcome_terms))
         if score > best_score:
             best, best_score = piece, score
     return best
@@ -543,7 +543,7 @@ def hash_features(features: list[str]) -> tuple[np.ndarray, np.ndarray]:
 
 
 def load_head(path: Path = WEIGHTS_PATH) -> _Head:
-    """Load the head's weights from an ``.npz`` file written by ``extractor.heads.train_direction``.
+    """Load the head's weights from an ``.npz`` file written by ``eval.training.train_direction``.
 
     Raises:
         ConfigError: the file is missing or is not a direction head.
@@ -551,7 +551,7 @@ def load_head(path: Path = WEIGHTS_PATH) -> _Head:
     try:
         with np.load(path) as z:
             if int(z["n_buckets"]) != N_BUCKETS or [str(x) for x in z["labels"]] != [d.value for d in LABELS]:
-                raise ConfigError(f"{path} was trained for other features or labels.", hint="Retrain: python -m extractor.heads.train_direction.")
+                raise ConfigError(f"{path} was trained for other features or labels.", hint="Retrain: python -m eval.training.train_direction.")
             emb = "emb_rows" in z.files
             find = "find_rows" in z.files
             return _Head(
@@ -566,7 +566,7 @@ def load_head(path: Path = WEIGHTS_PATH) -> _Head:
             )
     except (OSError, KeyError, ValueError) as e:
         raise ConfigError(f"cannot read the direction head {path} ({e}).",
-                          hint="Train it: python -m extractor.heads.train_direction --data ../shared/data/evidence_inference.") from e
+                          hint="Train it: python -m eval.training.train_direction --data ../shared/data/evidence_inference.") from e
 
 
 @lru_cache(maxsize=1)

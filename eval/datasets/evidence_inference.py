@@ -13,7 +13,7 @@ For each prompt (intervention, comparator, outcome over a PMC article) of the sp
   probabilities averaged with weights that fall with rank).
 
 Which annotations count (``Valid Label`` / ``Valid Reasoning``) and which prompts are dropped is decided by
-``extractor.heads.train_direction.load_prompts``, shared with training; the counts come back under ``dropped``.
+``eval.training.train_direction.load_prompts``, shared with training; the counts come back under ``dropped``.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ import numpy as np
 from eval.metrics import macro_f1
 from extractor.direction import LABELS, MODEL_NAME, direction_probabilities, finding_score
 from extractor.errors import ConfigError
-from extractor.heads.train_direction import HEADING, ArticleCache, Prompt, load_prompts
+from eval.training.train_direction import HEADING, ArticleCache, Prompt, load_prompts
 from extractor.parsing.structure import split_sentences
 
 LABEL_NAMES = tuple(d.value for d in LABELS)

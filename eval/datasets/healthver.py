@@ -27,7 +27,7 @@ def run(data: Path, split: str, *, limit: int | None = None, batch_size: int = 1
     Raises:
         ConfigError: the split file is missing or has an unknown label, or the stance weights are missing.
     """
-    from retrieval.heads.stance_data import load_healthver
+    from eval.datasets.stance_data import load_healthver
     from retrieval.support import get_stance_classifier
 
     examples = load_healthver(Path(data), split)[: limit or None]

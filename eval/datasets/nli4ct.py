@@ -2,7 +2,7 @@
 
 Each statement is paired with its premise: the named section (Intervention, Eligibility, Results, Adverse
 Events) of the primary trial, and for a comparison statement the same section of the secondary trial, cut to
-a word budget by ``retrieval.heads.stance_data.nli4ct_premise`` (lines chosen by overlap with the statement;
+a word budget by ``eval.datasets.stance_data.nli4ct_premise`` (lines chosen by overlap with the statement;
 the gold evidence indices are never used to score). The pair goes to ``retrieval.support``'s stance
 classifier, read as one passage cut at the model's length (no windows, no sentence-by-sentence reading: the
 NLI4CT validation tenth scored best so). NLI4CT has two gold labels only, so a predicted not_enough_info
@@ -34,7 +34,7 @@ def run(data: Path, split: str, *, limit: int | None = None, batch_size: int = 1
     Raises:
         ConfigError: the split or a trial file is missing, or the stance weights are.
     """
-    from retrieval.heads.stance_data import load_nli4ct
+    from eval.datasets.stance_data import load_nli4ct
     from retrieval.support import get_stance_classifier
 
     examples = load_nli4ct(Path(data), split)[: limit or None]

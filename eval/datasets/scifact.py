@@ -68,14 +68,14 @@ def recall_at(ranked: list[str], relevant: set[str], k: int) -> float:
     return len(relevant.intersection(ranked[:k])) / len(relevant) if relevant else 0.0
 
 
-def _passages(corpus: dict[str, str]):
+def corpus_passages(corpus: dict[str, str]):
     from extractor.schema import Passage, Span
 
     return [Passage(id=f"{doc_id}:0", doc_id=doc_id, index=0, page=1, span=Span(start=0, end=len(text)), text=text)
             for doc_id, text in corpus.items()]
 
 
-def _open(folder: Path):
+def open_index(folder: Path):
     from retrieval.search import open_searcher
     from retrieval.settings import RetrievalSettings
 
@@ -126,10 +126,10 @@ def run(data: Path, split: str, *, limit: int | None = None, index_dir: str | Pa
 def _retrieval(folder: Path, corpus: dict[str, str], queries: list[tuple[str, set[str]]]) -> dict[str, object]:
     from retrieval.search import HybridSearcher
 
-    searcher = _open(folder)
+    searcher = open_index(folder)
     indexed_seconds = None
     if searcher.count() != len(corpus) or searcher.bm25.count() != len(corpus):
-        passages = _passages(corpus)
+        passages = corpus_passages(corpus)
         searcher.clear()
         t0 = time.perf_counter()
         searcher.add(passages)

@@ -36,7 +36,7 @@ def label_scores(data: Path, split: str, *, limit: int | None = None, batch_size
     Raises:
         ConfigError: the split or the corpus is missing, or the stance weights are.
     """
-    from retrieval.heads.stance_data import SCIFACT_HOLDOUT, is_scifact_holdout, load_scifact, scifact_doc_text, scifact_pair_label
+    from eval.datasets.stance_data import SCIFACT_HOLDOUT, is_scifact_holdout, load_scifact, scifact_doc_text, scifact_pair_label
     from retrieval.support import get_stance_classifier
 
     claims, corpus = load_scifact(Path(data), split)

@@ -1,1 +1,1 @@
-"""Small trained heads (weights shipped as ``.npz``, scored with numpy) and the scripts that train them."""
+"""Small trained heads of the extractor package (rebuilt by ``python -m eval.training.train_*``)."""

@@ -1,1 +1,1 @@
-"""Small trained heads of the retrieval package and the scripts that rebuild them (``python -m retrieval.heads.train_*``)."""
+"""Small trained heads of the retrieval package (rebuilt by ``python -m eval.training.train_*``)."""

@@ -12,7 +12,7 @@ import pytest
 from eval.datasets import healthver, nli4ct, scifact_label
 from extractor.errors import ConfigError
 from extractor.schema import Stance
-from retrieval.heads import stance_data
+from eval.datasets import stance_data
 from retrieval.support import StancePrediction
 
 TRIAL_A = {

@@ -126,5 +126,5 @@ def test_direction_hash_features_are_stable_and_unique(features: list[str]) -> N
 
 @pytest.mark.parametrize("limit_mb", [5])
 def test_direction_weights_are_small(limit_mb: int) -> None:
-    assert WEIGHTS_PATH.is_file(), "train the head: python -m extractor.heads.train_direction --data ../shared/data/evidence_inference"
+    assert WEIGHTS_PATH.is_file(), "train the head: python -m eval.training.train_direction --data ../shared/data/evidence_inference"
     assert WEIGHTS_PATH.stat().st_size < limit_mb * 1024 * 1024

@@ -1,6 +1,6 @@
 """Train the search reranker (``retrieval/heads/rerank.v1.json``) on SciFact claims.
 
-    python -m retrieval.heads.train_rerank --data ../shared/data/scifact [--index-dir DIR] [--split train]
+    python -m eval.training.train_rerank --data ../shared/data/scifact [--index-dir DIR] [--split train]
 
 Every abstract of the corpus is indexed in the product's hybrid index (reused from ``--index-dir`` when it
 already holds the corpus); for each claim with evidence the fused top ``--depth`` candidates are featurised
@@ -18,8 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
-from eval.datasets.scifact import _open, _passages, load_claims, load_corpus, ndcg_at
-from retrieval.heads.stance_data import SCIFACT_HOLDOUT, is_scifact_holdout
+from eval.datasets.scifact import open_index, corpus_passages, load_claims, load_corpus, ndcg_at
+from eval.datasets.stance_data import SCIFACT_HOLDOUT, is_scifact_holdout
 from retrieval.rerank import FEATURES, WEIGHTS, features
 
 
@@ -30,10 +30,10 @@ def _held_out(claim_id: int) -> bool:
 def collect(data: Path, split: str, index_dir: Path, depth: int):
     """(features, labels, claim ids, per-claim candidate doc ids, per-claim relevant sets)."""
     corpus = load_corpus(data)
-    searcher = _open(index_dir)
+    searcher = open_index(index_dir)
     if searcher.count() != len(corpus) or searcher.bm25.count() != len(corpus):
         searcher.clear()
-        searcher.add(_passages(corpus))
+        searcher.add(corpus_passages(corpus))
     X, y, groups, ranked, relevant = [], [], [], [], []
     for claim in load_claims(data, split):
         rel = {str(d) for d in claim.get("evidence", {})}

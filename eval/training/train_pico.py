@@ -1,6 +1,6 @@
 """Learn the PICO word weights (``pico.v1.npz``) by distant supervision from Evidence Inference and NLI4CT.
 
-Run ``python -m extractor.heads.train_pico --data ../shared/data``. No EBM-NLP text is read: the weights
+Run ``python -m eval.training.train_pico --data ../shared/data``. No EBM-NLP text is read: the weights
 come from strings other datasets already label, counted against the words of the Evidence Inference
 *train* articles as background:
 

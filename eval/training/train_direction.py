@@ -1,6 +1,6 @@
 """Train the direction head (``direction.v1.npz``) on the Evidence Inference 2.0 train split.
 
-Run ``python -m extractor.heads.train_direction --data ../shared/data/evidence_inference``. It reads the
+Run ``python -m eval.training.train_direction --data ../shared/data/evidence_inference``. It reads the
 train split only, picks the regularisation by 5-fold cross-validation grouped by article, fits a
 multinomial logistic regression on the hashed features of ``extractor.direction`` (and a second one
 with MiniLM embeddings appended), and a binary finding head on the same features (the evidence against the
@@ -36,8 +36,8 @@ from extractor.direction import (
     LABELS,
     N_BUCKETS,
     WEIGHTS_PATH,
-    _content,
-    _words,
+    content_words,
+    word_tokens,
     direction_cues,
     direction_features,
     hash_features,
@@ -284,9 +284,9 @@ def _finding_examples(data: Path, split: str, *, hard: int = 10, easy: int = 5, 
         text = cache.text(p.pmcid)
         if p.pmcid not in sentences:
             sentences[p.pmcid] = article_sentences(text)
-        terms = set(_content(p.outcome))
+        terms = set(content_words(p.outcome))
         others = [(a, b) for a, b in sentences[p.pmcid] if not any(a < e and s < b for s, e in p.spans)]
-        others.sort(key=lambda ab: -sum(1 for w in _words(text[ab[0] : ab[1]]) if w in terms))
+        others.sort(key=lambda ab: -sum(1 for w in word_tokens(text[ab[0] : ab[1]]) if w in terms))
         rest = others[hard:]
         negatives = others[:hard] + rng.sample(rest, min(easy, len(rest)))
         for (a, b), y in [(s, 1) for s in p.spans] + [(s, 0) for s in negatives]:
