@@ -319,8 +319,10 @@ def _check_json(check, passages: dict, names: dict) -> dict:
 @app.command("check-claim")
 def check_claim_cmd(
     claim_id: Annotated[str, typer.Argument(help="The claim's id (as `vbp support` or `vbp extract --json` print it).")],
-    cited_k: Annotated[int, typer.Option(help="Passages taken from the papers the claim cites.")] = 4,
-    other_k: Annotated[int, typer.Option(help="Passages taken from the rest of the collection.")] = 4,
+    cited_k: Annotated[Optional[int], typer.Option(help="Passages taken from the papers the claim cites (default: "
+                                                 "VBP_RETRIEVAL__CHECK__CITED_K, 4).")] = None,
+    other_k: Annotated[Optional[int], typer.Option(help="Passages taken from the rest of the collection (default: "
+                                                 "VBP_RETRIEVAL__CHECK__OTHER_K, 4).")] = None,
     data_dir: Annotated[Optional[Path], typer.Option(help="Data folder (default: VBP_DATA_DIR).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
@@ -331,7 +333,7 @@ def check_claim_cmd(
     store = _store(settings)
     claim = store.get_claim(claim_id)
     searcher = _open_index(settings, store)
-    [check] = check_claims([claim], store=store, searcher=searcher, cited_k=cited_k, other_k=other_k)
+    [check] = check_claims([claim], store=store, searcher=searcher, cited_k=cited_k, other_k=other_k, settings=settings.retrieval.check)
     passages = store.get_passages([lk.passage_id for lk in check.links])
     names = {r["id"]: r["filename"] for r in store.list_documents()}
     searcher.close()
@@ -357,8 +359,10 @@ def check_claim_cmd(
 @app.command()
 def support(
     doc_id: Annotated[str, typer.Argument(help="A submission's document id or a unique prefix (6+ characters).")],
-    cited_k: Annotated[int, typer.Option(help="Passages taken from the papers each claim cites.")] = 4,
-    other_k: Annotated[int, typer.Option(help="Passages taken from the rest of the collection.")] = 4,
+    cited_k: Annotated[Optional[int], typer.Option(help="Passages taken from the papers each claim cites (default: "
+                                                 "VBP_RETRIEVAL__CHECK__CITED_K, 4).")] = None,
+    other_k: Annotated[Optional[int], typer.Option(help="Passages taken from the rest of the collection (default: "
+                                                 "VBP_RETRIEVAL__CHECK__OTHER_K, 4).")] = None,
     data_dir: Annotated[Optional[Path], typer.Option(help="Data folder (default: VBP_DATA_DIR).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the results as JSON.")] = False,
 ) -> None:
@@ -378,7 +382,7 @@ def support(
                         transient=True, disable=as_json or not err.is_terminal)
     with progress:
         task = progress.add_task("check", total=len(claims))
-        checks = check_claims(claims, store=store, searcher=searcher, cited_k=cited_k, other_k=other_k,
+        checks = check_claims(claims, store=store, searcher=searcher, cited_k=cited_k, other_k=other_k, settings=settings.retrieval.check,
                               progress=lambda n, _t: progress.update(task, completed=n))
     passages = store.get_passages([lk.passage_id for c in checks for lk in c.links])
     names = {r["id"]: r["filename"] for r in store.list_documents()}
@@ -450,8 +454,8 @@ def check(
                                                         kind=DocumentKind.supplier_submission, searcher=searcher)
         paper_ids = set(store.passage_counts()) - {doc.id}
         claims = store.list_claims(doc.id)
-        checks = check_claims(claims, store=store, searcher=searcher, scope=paper_ids) if paper_ids else \
-            [_unchecked(c) for c in claims]
+        checks = (check_claims(claims, store=store, searcher=searcher, scope=paper_ids, settings=settings.retrieval.check)
+                  if paper_ids else [_unchecked(c) for c in claims])
         report = reports.precheck(supplier or doc.title or doc.filename, [doc.title or doc.filename],
                                   evidence_items(checks, store), generated_at=datetime.now(timezone.utc))
         report["papers"] = {"given": len(paper_files), "read": len(paper_files) - len(failed)}

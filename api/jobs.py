@@ -248,6 +248,7 @@ class JobRunner:
         options = {"classifier": self.services.classifier} if self.services.classifier is not None else {}
         if compute is not None and not options:
             options = {"classifier": compute.classifier()}
+        options["settings"] = self.settings.retrieval.check
         self._step(job, "parse")
         # the result is the uploader's to read: it says nothing of whether these bytes were uploaded before by anyone
         if not store.has_document(job["doc_id"]):

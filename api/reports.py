@@ -4,10 +4,9 @@ Both reports are built from plain inputs (one ``ClaimEvidence`` per claim) into 
 dict, and every rendering (JSON, CSV, HTML) reads only that dict. The HTTP routes, the ``vbp check`` CLI
 and the tests therefore all call the same code, and a report saved as JSON renders the same later.
 
-Two derived verdicts are shared by both reports and defined once here:
-
-* **support status** of a claim, from its support links (see :func:`support_status`);
-* **numeric status** of a claim, from the numeric checks on those links (see :func:`numeric_status`).
+Two derived verdicts are shared by both reports; they are domain rules and live with the claim check
+(``retrieval.checking.verdicts``): a claim's **support status** from its support links, and its **numeric status**
+from the numeric checks on those links.
 
 Supplier text (quotes, titles, reviewer reasons) is untrusted: the HTML escapes every piece of it and the
 CSV neutralises cells a spreadsheet would run as a formula.
@@ -28,6 +27,8 @@ from enum import Enum
 
 from extractor.claims import SUPERLATIVE
 from extractor.schema import (
+    NumericStatus,
+    SupportStatus,
     SCHEMA_VERSION,
     Claim,
     ClaimCategory,
@@ -42,11 +43,18 @@ from extractor.schema import (
     SupportLink,
     VBPDomain,
 )
+from retrieval.checking.verdicts import (
+    NUMERIC_LABELS,
+    SUPPORT_LABELS,
+    SUPPORT_THRESHOLD,
+    best_link,
+    numeric_status,
+    support_status,
+)
 
 WORKSHEET_SCHEMA = "vbp.worksheet.v1"
 PRECHECK_SCHEMA = "vbp.precheck.v1"
 
-SUPPORT_THRESHOLD = 0.5
 """A link counts towards a claim's support status only when its stance score is at least this."""
 EXCERPT_CHARS = 500
 """Longest source excerpt quoted in a report; longer passages are cut at a word boundary."""
@@ -105,42 +113,6 @@ WEAK_EVIDENCE: frozenset[EvidenceLevel] = frozenset(
 WEAK_EVIDENCE_CATEGORIES: frozenset[ClaimCategory] = frozenset({ClaimCategory.outcome, ClaimCategory.safety, ClaimCategory.resource_use})
 """Claims whose evidence level the pre-check judges: outcomes, safety, and resource use (VBP productivity
 answers must bring real-world evidence on length of stay, procedure time or readmissions)."""
-
-
-class SupportStatus(str, Enum):
-    """How far a claim's sources bear it out; derived by :func:`support_status`."""
-
-    supported = "supported"
-    supported_other_source = "supported_other_source"
-    contradicted = "contradicted"
-    unsupported = "unsupported"
-    not_checked = "not_checked"
-
-
-SUPPORT_LABELS: dict[SupportStatus, str] = {
-    SupportStatus.supported: "Supported by a cited source",
-    SupportStatus.supported_other_source: "Supported, but not by a source it cites",
-    SupportStatus.contradicted: "Contradicted",
-    SupportStatus.unsupported: "No supporting passage found",
-    SupportStatus.not_checked: "Not checked",
-}
-
-
-class NumericStatus(str, Enum):
-    """A claim's numbers against its sources; derived by :func:`numeric_status`."""
-
-    match = "match"
-    mismatch = "mismatch"
-    not_comparable = "not_comparable"
-    not_checked = "not_checked"
-
-
-NUMERIC_LABELS: dict[NumericStatus, str] = {
-    NumericStatus.match: "Numbers match the source",
-    NumericStatus.mismatch: "Numbers do not match the source",
-    NumericStatus.not_comparable: "No comparable number in the source",
-    NumericStatus.not_checked: "Numbers not checked",
-}
 
 
 class ReviewState(str, Enum):
@@ -242,65 +214,6 @@ def latest_decision(decisions: Iterable[ReviewDecision]) -> ReviewDecision | Non
     return latest
 
 
-# --- the two derived verdicts ---------------------------------------------------------------------
-
-
-def support_status(links: list[SupportLink], *, threshold: float = SUPPORT_THRESHOLD) -> tuple[SupportStatus, SupportLink | None]:
-    """A claim's support status from its support links, and the link the status rests on.
-
-    The rule, applied in order (only links scoring at least ``threshold`` count as supporting or
-    contradicting):
-
-    1. no links at all: ``not_checked`` (no link);
-    2. some link contradicts, and no link supports with a higher score: ``contradicted``
-       (the strongest contradicting link; a tie goes to the contradiction);
-    3. a passage from a document the claim cites supports it: ``supported`` (the strongest such link);
-    4. only passages from documents the claim does not cite support it: ``supported_other_source``
-       (the strongest supporting link);
-    5. otherwise: ``unsupported`` (the closest link, highest score first, then retrieval score).
-    """
-    if not links:
-        return SupportStatus.not_checked, None
-    strong = [lk for lk in links if lk.score >= threshold]
-    supports = [lk for lk in strong if lk.stance is Stance.supports]
-    contradicts = [lk for lk in strong if lk.stance is Stance.contradicts]
-    best_support = _best(supports)
-    best_contra = _best(contradicts)
-    if best_contra is not None and (best_support is None or best_contra.score >= best_support.score):
-        return SupportStatus.contradicted, best_contra
-    cited = _best([lk for lk in supports if lk.cited])
-    if cited is not None:
-        return SupportStatus.supported, cited
-    if best_support is not None:
-        return SupportStatus.supported_other_source, best_support
-    return SupportStatus.unsupported, _best(links)
-
-
-def numeric_status(links: list[SupportLink]) -> tuple[NumericStatus, SupportLink | None]:
-    """A claim's numeric status from the numeric checks on its links, and the link it rests on.
-
-    The rule: a check counts only when it compared something (verdict ``match`` or ``mismatch``) on a
-    relevant link, one from a cited document or with a stance other than ``not_enough_info`` (a number
-    in an unrelated retrieved passage proves nothing). Checks on cited documents, when there are any,
-    take precedence over the rest. Among those: ``match`` if any matches, else ``mismatch``. With no
-    such check: ``not_comparable`` when some link was checked, ``not_checked`` when none was.
-    """
-    checked = [lk for lk in links if lk.numeric is not None]
-    if not checked:
-        return NumericStatus.not_checked, None
-    relevant = [
-        lk for lk in checked
-        if lk.numeric.verdict is not NumericVerdict.not_comparable and (lk.cited or lk.stance is not Stance.not_enough_info)
-    ]
-    if not relevant:
-        return NumericStatus.not_comparable, None
-    pool = [lk for lk in relevant if lk.cited] or relevant
-    matches = [lk for lk in pool if lk.numeric.verdict is NumericVerdict.match]
-    if matches:
-        return NumericStatus.match, _best(matches)
-    return NumericStatus.mismatch, _best(pool)
-
-
 def is_marketing_only(claim: Claim) -> bool:
     """True for a claim that is only marketing.
 
@@ -312,10 +225,6 @@ def is_marketing_only(claim: Claim) -> bool:
     if claim.quantities or claim.citations or claim.evidence_level is not EvidenceLevel.none:
         return False
     return bool(SUPERLATIVE.search(claim.quote) or PROMOTIONAL.search(claim.quote))
-
-
-def _best(links: list[SupportLink]) -> SupportLink | None:
-    return max(links, key=lambda lk: (lk.score, lk.retrieval_score), default=None)
 
 
 # --- the evaluator worksheet ----------------------------------------------------------------------
@@ -464,7 +373,7 @@ def _counter_link(links: list[SupportLink], status: SupportStatus, threshold: fl
         opposite = Stance.contradicts
     else:
         return None
-    return _best([lk for lk in links if lk.stance is opposite and lk.score >= threshold])
+    return best_link([lk for lk in links if lk.stance is opposite and lk.score >= threshold])
 
 
 def _quantity(q: Quantity) -> dict:

@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
-from api.reports import ClaimEvidence, latest_decision, numeric_status, support_status
+from api.reports import ClaimEvidence, latest_decision
+from retrieval.checking.verdicts import numeric_status, support_status
 from api.store.service import owner_context
 from extractor.schema import Claim, Passage, ReviewDecision, SupportLink
 

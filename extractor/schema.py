@@ -295,6 +295,25 @@ class NumericVerdict(str, Enum):
     not_comparable = "not_comparable"
 
 
+class SupportStatus(str, Enum):
+    """How far a claim's sources bear it out, from its support links (``retrieval.checking.verdicts.support_status``)."""
+
+    supported = "supported"
+    supported_other_source = "supported_other_source"
+    contradicted = "contradicted"
+    unsupported = "unsupported"
+    not_checked = "not_checked"
+
+
+class NumericStatus(str, Enum):
+    """A claim's numbers against its sources, from its links' numeric checks (``retrieval.checking.verdicts.numeric_status``)."""
+
+    match = "match"
+    mismatch = "mismatch"
+    not_comparable = "not_comparable"
+    not_checked = "not_checked"
+
+
 class NumericCheck(_Model):
     """A claim's numbers checked against a passage's."""
 

@@ -14,6 +14,20 @@ _COLLECTION_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{1,510}[A-Za-z0-9]$")
 _URL = re.compile(r"^https?://[^/:\s]+(:\d{1,5})?/?$")
 
 
+class CheckSettings(BaseModel):
+    """How claims are checked against their sources (``retrieval.checking``); nested as ``retrieval.check``
+    (``VBP_RETRIEVAL__CHECK__CITED_K`` and so on)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    cited_k: int = Field(default=4, ge=0, le=100, description="Passages taken from the papers a claim cites.")
+    other_k: int = Field(default=4, ge=0, le=100, description="Passages taken from the rest of the evidence (the same party's papers).")
+    min_arm_score: float = Field(
+        default=0.5, ge=0.0, le=1.0,
+        description="How well a cited trial's outcome must match the claim's before its arm numbers are used to recompute the effect.",
+    )
+
+
 class RetrievalSettings(BaseModel):
     """Where the passage index lives, how passages are embedded, and how search results are fused."""
 
@@ -59,6 +73,7 @@ class RetrievalSettings(BaseModel):
     dense_weight: float = Field(default=1.0, ge=0.0, description="Weight of the dense (embedding) ranking in fusion.")
     bm25_k1: float = Field(default=0.9, gt=0.0, le=10.0, description="BM25 term-frequency saturation k1 (Anserini's default).")
     bm25_b: float = Field(default=0.4, ge=0.0, le=1.0, description="BM25 length normalisation b (Anserini's default).")
+    check: CheckSettings = Field(default_factory=CheckSettings, description="How claims are checked against their sources.")
     max_query_chars: int = Field(
         default=2000, ge=50, le=100_000, description="Longer queries are cut to this many characters (with a note in the result)."
     )

@@ -183,3 +183,24 @@ def test_evidence_level_comes_from_the_cited_paper(tmp_path: Path, store) -> Non
     assert claim.evidence_level.value == "none"  # the reference entry does not name a design
     [check] = check_claims([claim], store=store, searcher=searcher, classifier=KeywordStance(), save=False)
     assert check.cited_doc_ids == [paper.id] and check.evidence_level.value == "rct"
+
+
+def test_evidence_the_domain_check_stores_nothing_and_the_api_stores_per_context(world) -> None:
+    """``retrieval.checking`` judges claims and leaves storage to its caller; ``api.evidence`` stores the links for the
+    party they were checked for, and a second party's check leaves the first party's links as they were."""
+    from retrieval.checking.check import check_claims as judge
+    from retrieval.settings import CheckSettings
+
+    store, searcher, ids = world
+    claims = store.list_claims(ids["bid.md"])
+    judged = judge(claims, source=store, searcher=searcher, classifier=KeywordStance(), settings=CheckSettings(other_k=0))
+    assert judged and any(c.links for c in judged)
+    assert all(not store.list_support_links(claim_id=c.id, context=ctx) for c in claims for ctx in ("", "t/a/submission"))
+
+    mine = check_claims(claims, store=store, searcher=searcher, classifier=KeywordStance(), scope={ids["paper.md"]},
+                        context="t/a/submission")
+    theirs = check_claims(claims, store=store, searcher=searcher, classifier=KeywordStance(), scope=set(), context="t/b/draft")
+    assert any(c.links for c in mine) and not any(c.links for c in theirs)
+    for c, m in zip(claims, mine):
+        assert store.list_support_links(claim_id=c.id, context="t/a/submission") == m.links
+        assert store.list_support_links(claim_id=c.id, context="t/b/draft") == []

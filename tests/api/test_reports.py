@@ -14,16 +14,12 @@ from api.reports import (
     DOMAIN_ORDER,
     ClaimEvidence,
     FindingKind,
-    NumericStatus,
     Readiness,
-    SupportStatus,
     is_marketing_only,
     latest_decision,
-    numeric_status,
     precheck,
     precheck_html,
     safe_cell,
-    support_status,
     worksheet,
     worksheet_csv,
     worksheet_html,
@@ -37,6 +33,7 @@ from extractor.schema import (
     Direction,
     EvidenceLevel,
     NumericCheck,
+    NumericStatus,
     NumericVerdict,
     Passage,
     Quantity,
@@ -45,8 +42,10 @@ from extractor.schema import (
     Span,
     Stance,
     SupportLink,
+    SupportStatus,
     VBPDomain,
 )
+from retrieval.checking.verdicts import numeric_status, support_status
 
 NOW = datetime(2026, 7, 1, 9, 30, tzinfo=UTC)
 SUB = "sub0000000000001"
