@@ -222,6 +222,8 @@ class ReviewPublic(_Public):
     id: int = Field(description="Decision id.")
     claim_id: str = Field(description="Claim.")
     tender_id: str | None = Field(description="Tender the decision was made in.")
+    supplier_id: str | None = Field(default=None, description="The supplier whose claim was judged (two suppliers may share a "
+                                    "claim by uploading the same file; each one's review is its own).")
     reviewer: str = Field(description="Who decided.")
     decision: Decision = Field(description="accepted, rejected or corrected.")
     corrections: dict[str, Any] = Field(description="For 'corrected': the fields changed and their new values.")

@@ -77,8 +77,8 @@ def claim_views(services, owners: list[dict], *, tender_id: str | None) -> list[
         links: dict[str, list[SupportLink]] = defaultdict(list)
         for link in store.list_support_links(doc_id=doc_id, context=owner_context(owner)):
             links[link.claim_id].append(link)
-        current = repo.current_claims(tender_id, claims) if tender_id else {c.id: (0, c) for c in claims}
-        reviews = repo.reviews(tender_id, [c.id for c in claims]) if tender_id else {}
+        current = repo.current_claims(tender_id, claims, owner["supplier_id"]) if tender_id else {c.id: (0, c) for c in claims}
+        reviews = repo.reviews(tender_id, [c.id for c in claims], owner["supplier_id"]) if tender_id else {}
         for c in claims:
             version, claim = current[c.id]
             views.append(ClaimView(claim=claim, original=c, version=version, tender_id=tender_id, supplier_id=owner["supplier_id"],
@@ -95,8 +95,9 @@ def claim_view(services, owner: dict, claim_id: str, *, tender_id: str | None) -
     """
     store, repo = services.store, services.repo
     original = store.get_claim(claim_id)
-    version, claim = repo.current_claims(tender_id, [original])[original.id] if tender_id else (0, original)
-    reviews = repo.reviews(tender_id, [original.id]).get(original.id, []) if tender_id else []
+    supplier = owner["supplier_id"]
+    version, claim = repo.current_claims(tender_id, [original], supplier)[original.id] if tender_id else (0, original)
+    reviews = repo.reviews(tender_id, [original.id], supplier).get(original.id, []) if tender_id else []
     return ClaimView(claim=claim, original=original, version=version, tender_id=tender_id, supplier_id=owner["supplier_id"],
                      role=owner["role"], upload_tender_id=owner["tender_id"], reviews=reviews,
                      links=store.list_support_links(claim_id=original.id, context=owner_context(owner)))

@@ -21,6 +21,9 @@ CategoryQ = Annotated[ClaimCategory | None, Query(description="Only claims of th
 StanceQ = Annotated[Stance | None, Query(description="Only claims with at least one support link of this stance.")]
 LimitQ = Annotated[int, Query(ge=1, le=5000, description="Page size.")]
 OffsetQ = Annotated[int, Query(ge=0, description="Items to skip.")]
+TenderQ = Annotated[str | None, Query(description="As checked in this tender (default: the first upload you can see).")]
+SupplierQ = Annotated[str | None, Query(description="As checked for this supplier, when the same file is in more than one "
+                                        "supplier's documents (each one's checks are its own).")]
 
 
 def document_bodies(services, owners: list[dict]) -> list[dict]:
@@ -122,9 +125,9 @@ def list_document_claims(
 
 
 @router.get("/claims/{claim_id}", response_model=ClaimDetail)
-def get_claim(claim_id: str, user: CurrentUser, services: ServicesDep) -> dict:
+def get_claim(claim_id: str, user: CurrentUser, services: ServicesDep, tender_id: TenderQ = None, supplier: SupplierQ = None) -> dict:
     """One claim as extracted, with its support links and their passages."""
-    owner = services.repo.claim_access(user, claim_id)[0]
+    owner = services.repo.claim_owner(user, claim_id, tender_id=tender_id, supplier_id=supplier)
     claim = services.store.get_claim(claim_id)
     links = services.store.list_support_links(claim_id=claim_id, context=owner_context(owner))
     view = ClaimView(claim=claim, original=claim, version=0, tender_id=None, supplier_id=owner["supplier_id"], role=owner["role"],
@@ -133,9 +136,10 @@ def get_claim(claim_id: str, user: CurrentUser, services: ServicesDep) -> dict:
 
 
 @router.get("/claims/{claim_id}/links", response_model=Page[LinkPublic])
-def list_claim_links(claim_id: str, user: CurrentUser, services: ServicesDep) -> dict:
+def list_claim_links(claim_id: str, user: CurrentUser, services: ServicesDep, tender_id: TenderQ = None,
+                     supplier: SupplierQ = None) -> dict:
     """The passages judged against a claim (best first): stance, score, numeric check, and the passage itself."""
-    owner = services.repo.claim_access(user, claim_id)[0]
+    owner = services.repo.claim_owner(user, claim_id, tender_id=tender_id, supplier_id=supplier)
     links = services.store.list_support_links(claim_id=claim_id, context=owner_context(owner))
     return {"data": link_bodies(services, links, owner), "count": len(links)}
 

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Query
 from pydantic import TypeAdapter
 
 from api.deps import CurrentUser, ServicesDep, StaffUser
-from api.routes.documents import CategoryQ, DomainQ, LimitQ, OffsetQ, StanceQ, _v
+from api.routes.documents import CategoryQ, DomainQ, LimitQ, OffsetQ, StanceQ, SupplierQ, _v
 from api.schemas import ClaimDetail, ClaimItem, Page, ReviewCreate, ReviewPublic, ReviewState
 from api.viewcache import JSONBytes, page_json
 from api.views import claim_view, filter_views, link_bodies, view_owner
@@ -54,10 +54,10 @@ def list_tender_claims(
 
 
 @router.get("/claims/{claim_id}", response_model=ClaimDetail)
-def get_tender_claim(tender_id: str, claim_id: str, user: CurrentUser, services: ServicesDep) -> JSONBytes:
+def get_tender_claim(tender_id: str, claim_id: str, user: CurrentUser, services: ServicesDep, supplier: SupplierQ = None) -> JSONBytes:
     """One claim in a tender: current version, original, support links, review decisions and every version."""
     services.repo.check_tender(user, tender_id)
-    owner = services.repo.claim_access(user, claim_id, tender_id=tender_id)[0]
+    owner = services.repo.claim_owner(user, claim_id, tender_id=tender_id, supplier_id=supplier)
     view = services.views.claim(owner, claim_id, tender_id=tender_id)
     audience = "supplier" if user.role == "supplier" else "staff"
     if view is None:  # not in the cached views (cannot happen unless the document went meanwhile): read it afresh
@@ -73,8 +73,8 @@ _DETAIL = TypeAdapter(ClaimDetail)
 
 
 def _claim_detail(services, view, tender_id: str, claim_id: str, user) -> dict:
-    reviews = services.repo.review_rows(tender_id, claim_id) if user.role != "supplier" else []
-    versions = services.repo.versions(tender_id, view.original) if user.role != "supplier" else []
+    reviews = services.repo.review_rows(tender_id, claim_id, view.supplier_id) if user.role != "supplier" else []
+    versions = services.repo.versions(tender_id, view.original, view.supplier_id) if user.role != "supplier" else []
     body = view.item()
     if user.role == "supplier":  # review work is the evaluators'; a supplier sees its claim as extracted
         body.update(claim=view.original, version=0, review_state=None)
@@ -82,17 +82,19 @@ def _claim_detail(services, view, tender_id: str, claim_id: str, user) -> dict:
 
 
 @router.post("/claims/{claim_id}/reviews", response_model=ReviewPublic, status_code=201)
-def review_claim(tender_id: str, claim_id: str, body: ReviewCreate, user: StaffUser, services: ServicesDep) -> dict:
+def review_claim(tender_id: str, claim_id: str, body: ReviewCreate, user: StaffUser, services: ServicesDep,
+                 supplier: SupplierQ = None) -> dict:
     """Accept, reject or correct a claim, with a reason. A correction creates a new version of the claim; nothing is overwritten."""
     services.repo.check_tender(user, tender_id)
-    services.repo.claim_access(user, claim_id, tender_id=tender_id)
-    return services.repo.add_review(user, tender_id, claim_id, decision=body.decision, reason=body.reason, corrections=body.corrections)
+    owner = services.repo.claim_owner(user, claim_id, tender_id=tender_id, supplier_id=supplier)
+    return services.repo.add_review(user, tender_id, claim_id, supplier_id=owner["supplier_id"], decision=body.decision,
+                                    reason=body.reason, corrections=body.corrections)
 
 
 @router.get("/claims/{claim_id}/reviews", response_model=Page[ReviewPublic])
-def list_reviews(tender_id: str, claim_id: str, user: StaffUser, services: ServicesDep) -> dict:
+def list_reviews(tender_id: str, claim_id: str, user: StaffUser, services: ServicesDep, supplier: SupplierQ = None) -> dict:
     """Every decision on a claim in this tender, oldest first."""
     services.repo.check_tender(user, tender_id)
-    services.repo.claim_access(user, claim_id, tender_id=tender_id)
-    rows = services.repo.review_rows(tender_id, claim_id)
+    owner = services.repo.claim_owner(user, claim_id, tender_id=tender_id, supplier_id=supplier)
+    rows = services.repo.review_rows(tender_id, claim_id, owner["supplier_id"])
     return {"data": rows, "count": len(rows)}

@@ -105,6 +105,7 @@ class ReviewDecisionRow(Base):
     claim_id: Mapped[str] = mapped_column(ForeignKey("claims.id", ondelete="RESTRICT"), index=True)
     tender_id: Mapped[str | None] = mapped_column(ForeignKey("tenders.id", name="fk_review_decisions_tender_id"), nullable=True,
                                                   index=True)  # the tender the decision was made in (service reviews)
+    supplier_id: Mapped[str | None] = mapped_column(String(64), nullable=True)  # whose copy of the claim (revision 0004)
     reviewer: Mapped[str] = mapped_column(String(200))
     decision: Mapped[str] = mapped_column(String(20))
     corrections: Mapped[dict] = mapped_column(JSON)
@@ -245,17 +246,19 @@ class JobRow(Base):
 
 
 class ClaimVersionRow(Base):
-    """A corrected version of a claim in one tender. Append-only: a correction adds a version, never edits one.
+    """A corrected version of one supplier's claim in one tender. Append-only: a correction adds a version, never edits one.
 
-    Version 0 is the extracted claim in ``claims``; versions here count from 1.
+    Version 0 is the extracted claim in ``claims``; versions here count from 1. Two suppliers who uploaded the same bytes
+    share the extracted claim, but each one's review and corrections are its own (``supplier_id``, revision 0004).
     """
 
     __tablename__ = "claim_versions"
-    __table_args__ = (UniqueConstraint("claim_id", "tender_id", "version", name="uq_claim_versions_version"),)
+    __table_args__ = (UniqueConstraint("claim_id", "tender_id", "supplier_id", "version", name="uq_claim_versions_version"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     claim_id: Mapped[str] = mapped_column(ForeignKey("claims.id", ondelete="RESTRICT"), index=True)
     tender_id: Mapped[str] = mapped_column(ForeignKey("tenders.id"), index=True)
+    supplier_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     version: Mapped[int] = mapped_column(Integer)
     data: Mapped[dict] = mapped_column(JSON)  # the full corrected Claim
     review_id: Mapped[int] = mapped_column(ForeignKey("review_decisions.id"))

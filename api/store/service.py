@@ -472,6 +472,28 @@ class ServiceRepo:
             raise self._deny(actor, "claim", claim_id, tender_id=tender_id, detail="the claim's document is not the caller's")
         return mine
 
+    def claim_owner(self, actor: Principal, claim_id: str, *, tender_id: str | None = None, supplier_id: str | None = None) -> dict:
+        """The one ownership row a claim is read or reviewed through: the caller's, in ``tender_id`` when given.
+
+        Two suppliers who uploaded the same bytes share the claim's id; their support links, reviews and corrections are
+        each their own. When the caller sees the claim through more than one supplier, ``supplier_id`` must say which.
+
+        Raises:
+            NotFoundError: as :meth:`claim_access`; also when ``supplier_id`` is not one the caller sees the claim through.
+            InvalidRequestError: several suppliers and no ``supplier_id``.
+        """
+        mine = self.claim_access(actor, claim_id, tender_id=tender_id)
+        if supplier_id is not None:
+            mine = [o for o in mine if o["supplier_id"] == supplier_id]
+            if not mine:
+                raise not_found("claim", claim_id)
+        suppliers = sorted({o["supplier_id"] for o in mine})
+        if len(suppliers) > 1:
+            raise InvalidRequestError(f"claim {claim_id} is in the documents of more than one supplier ({', '.join(suppliers)}), "
+                                      "and each one's checks and reviews are its own.",
+                                      hint=f"Say whose with ?supplier=, e.g. ?supplier={suppliers[0]}.", field="supplier")
+        return next((o for o in mine if o["role"] != "draft"), mine[0])
+
     def passage_access(self, actor: Principal, passage_id: str) -> list[dict]:
         doc_id = passage_id.rsplit(":", 1)[0]
         try:
@@ -688,13 +710,17 @@ class ServiceRepo:
 
     # --- reviews and claim versions ---------------------------------------------------------------
 
-    def reviews(self, tender_id: str, claim_ids: Sequence[str]) -> dict[str, list[ReviewDecision]]:
-        """Review decisions per claim in a tender, oldest first."""
+    def reviews(self, tender_id: str, claim_ids: Sequence[str], supplier_id: str) -> dict[str, list[ReviewDecision]]:
+        """Review decisions per claim of one supplier's in a tender, oldest first.
+
+        Claims are shared by everyone who uploaded the same bytes; decisions and corrections belong to one supplier's copy.
+        """
         out: dict[str, list[ReviewDecision]] = {c: [] for c in claim_ids}
         if not claim_ids:
             return out
         with self.session() as s:
             for r in s.scalars(select(ReviewDecisionRow).where(ReviewDecisionRow.tender_id == tender_id,
+                                                               ReviewDecisionRow.supplier_id == supplier_id,
                                                                ReviewDecisionRow.claim_id.in_(list(claim_ids)))
                                .order_by(ReviewDecisionRow.id)):
                 out[r.claim_id].append(_review(r))
@@ -718,40 +744,45 @@ class ServiceRepo:
             return set(s.scalars(select(ReviewDecisionRow.claim_id).where(ReviewDecisionRow.tender_id == tender_id,
                                                                           ReviewDecisionRow.id > after, ReviewDecisionRow.id <= upto)))
 
-    def review_rows(self, tender_id: str, claim_id: str) -> list[dict]:
+    def review_rows(self, tender_id: str, claim_id: str, supplier_id: str) -> list[dict]:
         with self.session() as s:
             versions = {v.review_id: v.version for v in s.scalars(select(ClaimVersionRow).where(
-                ClaimVersionRow.claim_id == claim_id, ClaimVersionRow.tender_id == tender_id))}
-            return [{"id": r.id, **_review(r).model_dump(), "tender_id": r.tender_id, "version": versions.get(r.id)}
+                ClaimVersionRow.claim_id == claim_id, ClaimVersionRow.tender_id == tender_id, ClaimVersionRow.supplier_id == supplier_id))}
+            return [{"id": r.id, **_review(r).model_dump(), "tender_id": r.tender_id, "supplier_id": r.supplier_id,
+                     "version": versions.get(r.id)}
                     for r in s.scalars(select(ReviewDecisionRow).where(ReviewDecisionRow.tender_id == tender_id,
+                                                                       ReviewDecisionRow.supplier_id == supplier_id,
                                                                        ReviewDecisionRow.claim_id == claim_id)
                                        .order_by(ReviewDecisionRow.id))]
 
-    def current_claims(self, tender_id: str, claims: Sequence[Claim]) -> dict[str, tuple[int, Claim]]:
-        """Each claim's current version in a tender: ``(version, claim)``; version 0 is the extracted claim."""
+    def current_claims(self, tender_id: str, claims: Sequence[Claim], supplier_id: str) -> dict[str, tuple[int, Claim]]:
+        """Each claim's current version in a tender, as one supplier's: ``(version, claim)``; version 0 is the extracted claim."""
         out = {c.id: (0, c) for c in claims}
         if not claims:
             return out
         with self.session() as s:
             rows = s.scalars(select(ClaimVersionRow).where(ClaimVersionRow.tender_id == tender_id,
+                                                           ClaimVersionRow.supplier_id == supplier_id,
                                                            ClaimVersionRow.claim_id.in_(list(out)))
                              .order_by(ClaimVersionRow.version))
             for v in rows:
                 out[v.claim_id] = (v.version, Claim.model_validate(v.data))
         return out
 
-    def versions(self, tender_id: str, claim: Claim) -> list[dict]:
-        """Every version of a claim in a tender, the extracted one (0) first."""
+    def versions(self, tender_id: str, claim: Claim, supplier_id: str) -> list[dict]:
+        """Every version of one supplier's claim in a tender, the extracted one (0) first."""
         with self.session() as s:
-            rows = s.scalars(select(ClaimVersionRow).where(ClaimVersionRow.tender_id == tender_id, ClaimVersionRow.claim_id == claim.id)
+            rows = s.scalars(select(ClaimVersionRow).where(ClaimVersionRow.tender_id == tender_id, ClaimVersionRow.claim_id == claim.id,
+                                                           ClaimVersionRow.supplier_id == supplier_id)
                              .order_by(ClaimVersionRow.version)).all()
             return [{"version": 0, "claim": claim, "review_id": None, "created_by": claim.extractor, "at": None}] + [
                 {"version": v.version, "claim": Claim.model_validate(v.data), "review_id": v.review_id, "created_by": v.created_by,
                  "at": v.at} for v in rows]
 
-    def add_review(self, actor: Principal, tender_id: str, claim_id: str, *, decision: Decision, reason: str,
+    def add_review(self, actor: Principal, tender_id: str, claim_id: str, *, supplier_id: str, decision: Decision, reason: str,
                    corrections: dict | None = None) -> dict:
-        """Append a review decision; a correction also appends a new version of the claim. Audited with before and after.
+        """Append a review decision on one supplier's claim; a correction also appends a new version of it. Audited with
+        before and after.
 
         Raises:
             InvalidRequestError: no reason, corrections with a decision other than 'corrected' (or none with it), a field that
@@ -775,25 +806,29 @@ class ServiceRepo:
         for attempt in range(3):
             try:
                 with self._review_lock:
-                    return self._add_review(actor, tender_id, claim_id, decision=decision, reason=reason, corrections=corrections)
+                    return self._add_review(actor, tender_id, claim_id, supplier_id=supplier_id, decision=decision, reason=reason,
+                                            corrections=corrections)
             except IntegrityError:
                 if attempt == 2:
                     raise ConflictError(f"claim {claim_id} was reviewed by someone else at the same moment, three times in a row.",
                                         hint="Read the claim again and repeat the decision.") from None
         raise AssertionError("unreachable")
 
-    def _add_review(self, actor: Principal, tender_id: str, claim_id: str, *, decision: Decision, reason: str,
+    def _add_review(self, actor: Principal, tender_id: str, claim_id: str, *, supplier_id: str, decision: Decision, reason: str,
                     corrections: dict) -> dict:
         with self.session() as s:
             base = s.get(ClaimRow, claim_id, with_for_update=True)
-            latest = s.scalar(select(ClaimVersionRow).where(ClaimVersionRow.claim_id == claim_id, ClaimVersionRow.tender_id == tender_id)
+            latest = s.scalar(select(ClaimVersionRow).where(ClaimVersionRow.claim_id == claim_id, ClaimVersionRow.tender_id == tender_id,
+                                                            ClaimVersionRow.supplier_id == supplier_id)
                               .order_by(ClaimVersionRow.version.desc()).limit(1))
             current = Claim.model_validate(latest.data if latest is not None else base.data)
             previous = s.scalar(select(ReviewDecisionRow).where(ReviewDecisionRow.claim_id == claim_id,
-                                                                ReviewDecisionRow.tender_id == tender_id)
+                                                                ReviewDecisionRow.tender_id == tender_id,
+                                                                ReviewDecisionRow.supplier_id == supplier_id)
                                 .order_by(ReviewDecisionRow.id.desc()).limit(1))
             corrected = apply_corrections(current, corrections) if decision is Decision.corrected else None
-            row = ReviewDecisionRow(claim_id=claim_id, tender_id=tender_id, reviewer=actor.name, decision=decision.value,
+            row = ReviewDecisionRow(claim_id=claim_id, tender_id=tender_id, supplier_id=supplier_id, reviewer=actor.name,
+                                    decision=decision.value,
                                     corrections=_jsonable(corrected.model_dump(mode="json", include=set(corrections))) if corrected else {},
                                     reason=reason)
             s.add(row)
@@ -801,16 +836,17 @@ class ServiceRepo:
             version = latest.version if latest is not None else 0
             if corrected is not None:
                 version += 1
-                s.add(ClaimVersionRow(claim_id=claim_id, tender_id=tender_id, version=version, data=corrected.model_dump(mode="json"),
-                                      review_id=row.id, created_by=actor.name))
+                s.add(ClaimVersionRow(claim_id=claim_id, tender_id=tender_id, supplier_id=supplier_id, version=version,
+                                      data=corrected.model_dump(mode="json"), review_id=row.id, created_by=actor.name))
             changed = sorted(corrections)
             before = {"review_state": previous.decision if previous is not None else "pending",
                       "version": latest.version if latest is not None else 0,
                       **({"fields": current.model_dump(mode="json", include=set(changed))} if changed else {})}
-            after = {"review_state": decision.value, "version": version, "reason": reason,
+            after = {"review_state": decision.value, "version": version, "reason": reason, "supplier_id": supplier_id,
                      **({"fields": corrected.model_dump(mode="json", include=set(changed))} if corrected else {})}
             self._audit(s, actor, "claim.review", "claim", claim_id, tender_id=tender_id, before=before, after=after)
-            return {"id": row.id, **_review(row).model_dump(), "tender_id": tender_id, "version": version if corrected else None}
+            return {"id": row.id, **_review(row).model_dump(), "tender_id": tender_id, "supplier_id": supplier_id,
+                    "version": version if corrected else None}
 
 
 def apply_corrections(claim: Claim, corrections: dict) -> Claim:

@@ -29,7 +29,7 @@ def test_service_audit_records_every_action(service: World) -> None:
     assert review["target_type"] == "claim" and review["target_id"] == claim["id"] and review["request_id"]
     assert review["before"] == {"review_state": "pending", "version": 0,
                                 "fields": {"category": claim["category"], "domain": claim["domain"]}}
-    assert review["after"] == {"review_state": "corrected", "version": 1, "reason": "it is a cost claim",
+    assert review["after"] == {"review_state": "corrected", "version": 1, "reason": "it is a cost claim", "supplier_id": "acme",
                                "fields": {"category": "cost", "domain": "whole_life_cost"}}
     revoke = next(e for e in events if e["action"] == "user.revoke")
     assert revoke["before"]["active"] is True and revoke["after"]["active"] is False

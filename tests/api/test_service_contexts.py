@@ -63,9 +63,9 @@ def snapshot(service: World, docs: dict, tender: str) -> dict[tuple[str, str], d
     def claim_parts(who: str, listing: str) -> dict[str, bytes]:
         out = {listing: body(who, listing)}
         for item in json.loads(out[listing])["data"]:
-            cid = item["claim"]["id"]
-            out[f"/tenders/{tender}/claims/{cid}"] = body(who, f"/tenders/{tender}/claims/{cid}")
-            out[f"/claims/{cid}/links"] = body(who, f"/claims/{cid}/links")
+            cid, whose = item["claim"]["id"], f"supplier={item['supplier_id']}"  # a shared claim is read as one supplier's
+            out[f"/tenders/{tender}/claims/{cid}"] = body(who, f"/tenders/{tender}/claims/{cid}?{whose}")
+            out[f"/claims/{cid}/links"] = body(who, f"/claims/{cid}/links?tender_id={tender}&{whose}")
         return out
 
     t = tender
@@ -188,7 +188,8 @@ def test_contexts_the_command_line_check_is_its_own(service: World, bids: dict) 
 @pytest.mark.issue(16)
 def test_contexts_migration_keeps_the_links_every_party_saw(tmp_path) -> None:
     """A database at revision 0003: after the upgrade each owner of a checked document has its links, the command line's
-    are kept, a draft and a submission of one file may coexist, and ownership changes still move the revision."""
+    are kept, a draft and a submission of one file may coexist, ownership changes still move the revision, and earlier
+    review decisions belong to the supplier whose claim they judged."""
     from alembic import command
     from alembic.config import Config
 
@@ -218,6 +219,10 @@ def test_contexts_migration_keeps_the_links_every_party_saw(tmp_path) -> None:
         for supplier, role in (("acme", "submission"), ("globex", "draft")):
             c.execute(text("INSERT INTO tender_documents (tender_id, supplier_id, doc_id, role, filename, created_at) "
                            "VALUES ('t-1', :s, 'd1', :r, 'f.md', :now)"), {"s": supplier, "r": role, "now": now})
+        c.execute(text("INSERT INTO review_decisions (claim_id, tender_id, reviewer, decision, corrections, reason, at) "
+                       "VALUES ('d1:0-1', 't-1', 'eva', 'corrected', '{}', 'r', :now)"), {"now": now})
+        c.execute(text("INSERT INTO claim_versions (claim_id, tender_id, version, data, review_id, created_by, at) "
+                       "VALUES ('d1:0-1', 't-1', 1, '{}', 1, 'eva', :now)"), {"now": now})
     engine.dispose()
 
     store = Store(url)  # migrates to the newest revision
@@ -230,5 +235,38 @@ def test_contexts_migration_keeps_the_links_every_party_saw(tmp_path) -> None:
             c.execute(text("INSERT INTO tender_documents (tender_id, supplier_id, doc_id, role, filename, created_at) "
                            "VALUES ('t-1', 'acme', 'd1', 'draft', 'g.md', :now)"), {"now": now})
             assert c.execute(text("SELECT value FROM revisions WHERE scope = 'd1'")).scalar() == rev + 1
+            # the decision made before is acme's (the draft owner is not a reviewed party), and history stays append-only
+            assert c.execute(text("SELECT supplier_id FROM review_decisions")).all() == [("acme",)]
+            assert c.execute(text("SELECT supplier_id, version FROM claim_versions")).all() == [("acme", 1)]
+        for table in ("review_decisions", "claim_versions"):
+            with pytest.raises(Exception, match="append-only"), store.engine.begin() as c:
+                c.execute(text(f"UPDATE {table} SET supplier_id = 'globex'"))
     finally:
         store.close()
+
+
+@pytest.mark.issue(16)
+def test_contexts_each_suppliers_copy_of_a_shared_claim_is_reviewed_on_its_own(service: World, bids: dict) -> None:
+    t = service.tender
+    cid = service.get("eva", f"/tenders/{t}/claims?supplier=acme&doc_id={bids['submission']}").json()["data"][0]["claim"]["id"]
+    accepted = service.post("eva", f"/tenders/{t}/claims/{cid}/reviews", json={"decision": "accepted", "reason": "matches the trial"})
+    assert accepted.status_code == 201 and accepted.json()["supplier_id"] == "acme"
+    before = snapshot(service, bids, t)
+    _upload(service, "globex-user", "globex-copy.md", SUBMISSION, role="submission")
+    # the rival's copy does not inherit acme's decision ...
+    copy = {c["claim"]["id"]: c for c in service.get("eva", f"/tenders/{t}/claims?supplier=globex").json()["data"]}
+    assert copy[cid]["review_state"] == "pending"
+    # ... a decision on the shared id must say whose claim it judges ...
+    unsure = service.post("eva", f"/tenders/{t}/claims/{cid}/reviews", json={"decision": "rejected", "reason": "copied"})
+    assert unsure.status_code == 422 and [d["field"] for d in unsure.json()["error"]["details"]] == ["supplier"], unsure.text
+    # ... and rejecting the rival's copy leaves acme's accepted claim, and everything else of acme's, as it was
+    rejected = service.post("eva", f"/tenders/{t}/claims/{cid}/reviews?supplier=globex", json={"decision": "rejected", "reason": "copied"})
+    assert rejected.status_code == 201 and rejected.json()["supplier_id"] == "globex"
+    corrected = service.post("eva", f"/tenders/{t}/claims/{cid}/reviews?supplier=globex",
+                             json={"decision": "corrected", "reason": "a cost claim", "corrections": {"category": "cost"}})
+    assert corrected.status_code == 201 and corrected.json()["version"] == 1  # globex's first version, beside none of acme's
+    _assert_unchanged(before, snapshot(service, bids, t), may_change={("globex", "submission"), ("globex", "sheet")})
+    mine = service.get("eva", f"/tenders/{t}/claims/{cid}?supplier=acme").json()
+    assert mine["review_state"] == "accepted" and [r["decision"] for r in mine["reviews"]] == ["accepted"] and mine["version"] == 0
+    theirs = service.get("eva", f"/tenders/{t}/claims/{cid}?supplier=globex").json()
+    assert [r["decision"] for r in theirs["reviews"]] == ["rejected", "corrected"] and theirs["claim"]["category"] == "cost"

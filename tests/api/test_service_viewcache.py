@@ -94,8 +94,8 @@ def test_concurrent_corrections_of_one_claim_all_land_as_successive_versions(ser
 
     def correct(n: int) -> None:
         try:
-            results.append(service.services.repo.add_review(eva, tender, cid, decision=Decision.corrected, reason=f"r{n}",
-                                                           corrections={"timepoint": f"t{n}"}))
+            results.append(service.services.repo.add_review(eva, tender, cid, supplier_id="acme", decision=Decision.corrected,
+                                                           reason=f"r{n}", corrections={"timepoint": f"t{n}"}))
         except Exception as e:  # noqa: BLE001 - collected and asserted below
             errors.append(e)
 

@@ -8,6 +8,10 @@ the bytes replaced every party's links (a rival's identical upload erased anothe
 * ``support_links.context`` names the party a link was checked for: ``<tender>/<supplier>/<role>`` in the service,
   ``''`` for the command line (``vbp support``, ``vbp check-claim``). Existing links were the ones every party saw;
   each party's context gets a copy of them, and the ``''`` rows stay for the command line.
+* review decisions and claim versions name the supplier whose copy of the claim they judge (``supplier_id``): two
+  suppliers who uploaded the same bytes to one tender share the extracted claims, and an evaluator's decision on one
+  supplier's claim must not become the other's. Existing decisions are given to the first supplier (by upload) that
+  owns the claim's document in that tender outside a draft.
 * ``tender_documents`` is unique on (tender, supplier, document, role): a supplier's private draft and its submission
   may be the same file, and an evaluator uploading a supplier's file no longer collides with (and so learns of) that
   supplier's private draft.
@@ -51,6 +55,40 @@ def _owner_unique(columns: list[str]) -> None:
         op.create_unique_constraint('uq_tender_documents_owner', 'tender_documents', columns)
 
 
+_APPEND_ONLY = ("review_decisions", "claim_versions")
+# the first non-draft owner of a row's claim in its tender: whose claim a decision made before this revision judged
+_FIRST_OWNER = """(SELECT o.supplier_id FROM tender_documents o JOIN claims c ON c.doc_id = o.doc_id
+                   WHERE c.id = {table}.claim_id AND o.tender_id = {table}.tender_id AND o.role <> 'draft'
+                   ORDER BY o.id LIMIT 1)"""
+
+
+def _append_only(on: bool) -> None:
+    """Drop (``on`` False) or re-create the database's refusal of UPDATE and DELETE on the append-only tables (0002)."""
+    dialect = op.get_bind().dialect.name
+    for table in _APPEND_ONLY:
+        if dialect == "sqlite":
+            for verb in ("UPDATE", "DELETE"):
+                op.execute(f"DROP TRIGGER IF EXISTS {table}_no_{verb.lower()}")
+                if on:
+                    op.execute(f"CREATE TRIGGER {table}_no_{verb.lower()} BEFORE {verb} ON {table} "
+                               f"BEGIN SELECT RAISE(ABORT, '{table} is append-only: rows are never updated or deleted'); END")
+        elif dialect == "postgresql":
+            op.execute(f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}")
+            if on:
+                op.execute(f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
+                           "FOR EACH ROW EXECUTE FUNCTION vbp_append_only()")
+
+
+def _version_unique(columns: list[str]) -> None:
+    if op.get_bind().dialect.name == "sqlite":
+        with op.batch_alter_table('claim_versions', recreate="always") as batch_op:
+            batch_op.drop_constraint('uq_claim_versions_version', type_='unique')
+            batch_op.create_unique_constraint('uq_claim_versions_version', columns)
+    else:
+        op.drop_constraint('uq_claim_versions_version', 'claim_versions', type_='unique')
+        op.create_unique_constraint('uq_claim_versions_version', 'claim_versions', columns)
+
+
 def upgrade() -> None:
     op.add_column('support_links', sa.Column('context', sa.String(length=200), nullable=False, server_default=''))
     op.create_index('ix_support_links_claim_context', 'support_links', ['claim_id', 'context'], unique=False)
@@ -66,8 +104,27 @@ def upgrade() -> None:
     """)
     _owner_unique(['tender_id', 'supplier_id', 'doc_id', 'role'])
 
+    _append_only(False)
+    for table in _APPEND_ONLY:
+        op.add_column(table, sa.Column('supplier_id', sa.String(length=64), nullable=True))
+        op.execute(f"UPDATE {table} SET supplier_id = {_FIRST_OWNER.format(table=table)} WHERE tender_id IS NOT NULL")
+    _version_unique(['claim_id', 'tender_id', 'supplier_id', 'version'])
+    op.create_index('ix_review_decisions_claim_tender_supplier', 'review_decisions', ['claim_id', 'tender_id', 'supplier_id'])
+    _append_only(True)
+
 
 def downgrade() -> None:
+    _append_only(False)
+    op.drop_index('ix_review_decisions_claim_tender_supplier', table_name='review_decisions')
+    # one supplier's decisions and versions are kept per claim and tender: the first supplier's (the older key allows one)
+    op.execute("""DELETE FROM claim_versions WHERE supplier_id IS NOT NULL AND supplier_id <> (
+        SELECT MIN(v.supplier_id) FROM claim_versions v
+        WHERE v.claim_id = claim_versions.claim_id AND v.tender_id = claim_versions.tender_id)""")
+    _version_unique(['claim_id', 'tender_id', 'version'])
+    for table in _APPEND_ONLY:
+        with op.batch_alter_table(table) as batch_op:
+            batch_op.drop_column('supplier_id')
+    _append_only(True)
     # two ownership rows of one file in one tender (a draft and a submission) cannot both survive the older constraint:
     # the submission is kept
     op.execute("""
