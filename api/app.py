@@ -159,6 +159,16 @@ def _respond(request: Request, status: int, body: dict, headers: dict | None = N
 
 
 def _install_error_handlers(app: FastAPI) -> None:
+    from api.deps import authorise_first
+
+    async def authorised(request: Request) -> JSONResponse | None:
+        """The 401/403 the route's own checks would give, for errors raised before they ran (the body is judged first)."""
+        try:
+            await authorise_first(request)
+        except EvidenceError as e:
+            return await _evidence(request, e)
+        return None
+
     @app.exception_handler(EvidenceError)
     async def _evidence(request: Request, exc: EvidenceError) -> JSONResponse:
         status = http_status(exc)
@@ -171,6 +181,8 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        if (refused := await authorised(request)) is not None:
+            return refused
         details = [{"field": ".".join(str(p) for p in e.get("loc", ())), "message": e.get("msg", "")} for e in exc.errors()]
         first = details[0] if details else {"field": None, "message": "invalid request"}
         message = f"the request is not valid: {first['field']}: {first['message']}" + (
@@ -180,6 +192,10 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        # a body that cannot be read or parsed (400), is too large (413) or of the wrong type (415) is judged before the
+        # route's checks; 404 and 405 come from routing (no route, or one for another method) and answer as they are
+        if exc.status_code in (400, 413, 415, 422) and (refused := await authorised(request)) is not None:
+            return refused
         code = _HTTP_CODES.get(exc.status_code, "http_error")
         if exc.status_code == 404 and exc.detail == "Not Found":
             message, hint = f"no endpoint at {request.url.path}.", "See the endpoints at /docs."
