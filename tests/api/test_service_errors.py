@@ -95,3 +95,10 @@ def test_service_errors_openapi_documents_the_api(service: World) -> None:
     for path, ops in paths.items():
         for op in ops.values():
             assert op.get("summary") and op.get("description"), f"{path} has no docstring"
+
+
+@pytest.mark.issue(16)
+@pytest.mark.parametrize("url", ["/users/99999999999999999999999/revoke", "/users/9223372036854775808/keys", "/users/0/keys"])
+def test_issue_16_a_user_id_no_database_can_hold_is_a_validation_error_not_a_500(service: World, url: str) -> None:
+    body = assert_error(service.post("admin", url), 422, "validation_error")
+    assert body["error"]["details"][0]["field"] == "path.user_id"
