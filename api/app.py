@@ -158,6 +158,22 @@ def _respond(request: Request, status: int, body: dict, headers: dict | None = N
     return JSONResponse(body, status_code=status, headers={**(headers or {}), **({"X-Request-ID": rid} if rid else {})})
 
 
+def _not_json(request: Request) -> str | None:
+    """Why a body sent to a route that takes JSON was not read as JSON (FastAPI reports it as an invalid body), if so."""
+    from fastapi import params
+
+    field = getattr(request.scope.get("route"), "body_field", None)
+    if field is None or isinstance(field.field_info, params.Form):
+        return None
+    sent = request.headers.get("content-length", "0") not in ("", "0") or "transfer-encoding" in request.headers
+    ctype = request.headers.get("content-type", "")
+    kind = ctype.split(";", 1)[0].strip().lower()
+    if not sent or kind == "application/json" or (kind.startswith("application/") and kind.endswith("+json")):
+        return None
+    return f"{request.method} {request.url.path} takes a JSON body; this one was sent " + (
+        f"as {kind}." if kind else "without a Content-Type.")
+
+
 def _install_error_handlers(app: FastAPI) -> None:
     from api.deps import authorise_first
 
@@ -183,6 +199,9 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
         if (refused := await authorised(request)) is not None:
             return refused
+        if (wrong_type := _not_json(request)) is not None:
+            return _respond(request, 415, error_body("unsupported_type", wrong_type, hint="Send the body as JSON with "
+                                                     "`Content-Type: application/json`.", request_id=_request_id(request)))
         details = [{"field": ".".join(str(p) for p in e.get("loc", ())), "message": e.get("msg", "")} for e in exc.errors()]
         first = details[0] if details else {"field": None, "message": "invalid request"}
         message = f"the request is not valid: {first['field']}: {first['message']}" + (
