@@ -43,7 +43,7 @@ def list_events(
     target_id: TargetQ = None,
     since: SinceQ = None,
     limit: Annotated[int, Query(ge=1, le=1000, description="Page size.")] = 100,
-    offset: Annotated[int, Query(ge=0, description="Events to skip.")] = 0,
+    offset: Annotated[int, Query(ge=0, le=2**63 - 1, description="Events to skip.")] = 0,  # the database's integers are 64-bit
 ) -> dict:
     """Audit events, oldest first: who did what, when, to what, with the state before and after."""
     events, total = services.repo.list_audit(user, limit=limit, offset=offset, **_filters(tender_id, action, actor, target_id, since))

@@ -107,3 +107,11 @@ def test_service_errors_openapi_documents_the_api(service: World) -> None:
 def test_issue_16_a_user_id_no_database_can_hold_is_a_validation_error_not_a_500(service: World, url: str) -> None:
     body = assert_error(service.post("admin", url), 422, "validation_error")
     assert body["error"]["details"][0]["field"] == "path.user_id"
+
+
+@pytest.mark.issue(16)
+@pytest.mark.parametrize("url", ["/audit?offset=2424665671689654239232", "/audit?offset=9223372036854775808"])
+def test_issue_16_an_offset_no_database_can_hold_is_a_validation_error_not_a_500(service: World, url: str) -> None:
+    body = assert_error(service.get("admin", url), 422, "validation_error")
+    assert body["error"]["details"][0]["field"] == "query.offset"
+    assert service.get("admin", "/audit?offset=9223372036854775807").status_code == 200  # the largest one still answers
