@@ -115,3 +115,16 @@ def test_issue_16_an_offset_no_database_can_hold_is_a_validation_error_not_a_500
     body = assert_error(service.get("admin", url), 422, "validation_error")
     assert body["error"]["details"][0]["field"] == "query.offset"
     assert service.get("admin", "/audit?offset=9223372036854775807").status_code == 200  # the largest one still answers
+
+
+@pytest.mark.issue(16)
+@pytest.mark.parametrize(("since", "events"), [("0001-01-01T00:00:00%2B18:00", "all"), ("9999-12-31T23:59:59-18:00", "none")])
+@pytest.mark.parametrize("path", ["/audit", "/audit/export"])
+def test_issue_16_a_since_at_the_edge_of_time_filters_instead_of_failing(service: World, since: str, events: str, path: str) -> None:
+    """A time whose UTC equivalent is outside years 1-9999 overflowed the conversion to UTC and answered 500."""
+    service.standard_tender()
+    r = service.get("admin", f"{path}?since={since}")
+    assert r.status_code == 200, r.text
+    if path == "/audit":
+        everything = service.get("admin", "/audit").json()["count"]
+        assert everything > 0 and r.json()["count"] == (everything if events == "all" else 0)
