@@ -18,7 +18,9 @@ UserId = Annotated[int, Path(ge=1, le=2**63 - 1, description="The user's id (see
 @router.post("", response_model=UserCreated, status_code=201)
 def create_user(body: UserCreate, admin: AdminUser, services: ServicesDep) -> dict:
     """Create a user and their API key; the key is in this response only (only its hash is stored)."""
-    user, key = services.repo.create_user(body.name, body.role, supplier_id=body.supplier, supplier_name=body.supplier_name, actor=admin)
+    # an empty supplier is no supplier: stored as '' it broke the users -> suppliers foreign key (a 500)
+    supplier = (body.supplier or "").strip() or None
+    user, key = services.repo.create_user(body.name, body.role, supplier_id=supplier, supplier_name=body.supplier_name, actor=admin)
     return {"user": user, "key": key}
 
 

@@ -128,3 +128,16 @@ def test_issue_16_a_since_at_the_edge_of_time_filters_instead_of_failing(service
     if path == "/audit":
         everything = service.get("admin", "/audit").json()["count"]
         assert everything > 0 and r.json()["count"] == (everything if events == "all" else 0)
+
+
+@pytest.mark.issue(16)
+@pytest.mark.parametrize(("role", "supplier", "status"), [("evaluator", "", 201), ("admin", "  ", 201), ("supplier", "", 422),
+                                                          ("supplier", " ", 422)])
+def test_issue_16_an_empty_supplier_is_no_supplier(service: World, role: str, supplier: str, status: int) -> None:
+    """POST /users with supplier '' stored '' as the supplier id and failed the foreign key: a 500."""
+    r = service.post("admin", "/users", json={"name": f"u-{role}-{len(supplier)}", "role": role, "supplier": supplier})
+    if status == 201:
+        assert r.status_code == 201, r.text
+        assert r.json()["user"]["supplier_id"] is None
+    else:
+        assert assert_error(r, 422, "invalid_request")["error"]["details"][0]["field"] == "supplier"
