@@ -149,3 +149,23 @@ def test_issue_16_an_empty_supplier_is_no_supplier(service: World, role: str, su
 @pytest.mark.parametrize("url", ["/jobs?offset=2424665671689654239232", "/search?q=infection&page=2424665671689654239232"])
 def test_issue_16_pending_huge_integers_elsewhere_are_validation_errors(service: World, url: str) -> None:
     assert_error(service.get("admin", url), 422, "validation_error")
+
+
+@pytest.mark.issue(16)
+@pytest.mark.parametrize(("method", "url", "upload", "status", "code"), [
+    ("OPTIONS", "/tenders", None, 405, "method_not_allowed"),
+    ("PUT", "/health", None, 405, "method_not_allowed"),
+    ("GET", "/%ff", None, 404, "not_found"),
+    ("POST", "/tenders/{t}/documents?role=submission&supplier=acme", ("big.md", b"x" * 20_000, "text/markdown"), 413, "payload_too_large"),
+    ("POST", "/tenders/{t}/documents?role=submission&supplier=acme", ("tool.exe", b"MZ\x90\x00" * 10, "application/octet-stream"), 415,
+     "unsupported_type"),
+    ("POST", "/tenders/{t}/documents?role=submission", ("a.md", b"# A\n\nText.", "text/markdown"), 422, "invalid_request"),
+])
+def test_issue_16_every_kind_of_error_has_the_one_shape(tmp_path, method, url, upload, status, code) -> None:
+    world = World(tmp_path, parsing={"max_file_mb": 0.01})
+    try:
+        tender = world.standard_tender()
+        files = {"file": upload} if upload else None
+        assert_error(world.client.request(method, url.format(t=tender), headers=world.h("admin"), files=files), status, code)
+    finally:
+        world.close()
