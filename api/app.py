@@ -45,7 +45,10 @@ an id that does not exist.
 **Uploads** are accepted (202) once their size and type are checked; parsing, claim extraction, indexing and support
 checks run in the background. Poll `GET /jobs/{id}`.
 
-**Errors** all have one shape: `{"error": {"code", "message", "hint", "details"}, "request_id"}`.
+**Errors** all have one shape: `{"error": {"code", "message", "hint", "details"}, "request_id"}`, the server's own
+refusals included: a request target over `service.max_request_line_bytes` answers 414, headers over
+`service.max_header_bytes` 431. A caller without a key (401) or with the wrong role (403) learns that before anything
+about its request's body or parameters.
 """
 
 TAGS = [
