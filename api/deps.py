@@ -75,8 +75,9 @@ def require(*roles: str):
 
 def _check_role(user: Principal, roles: tuple[str, ...]) -> None:
     if user.role not in roles:
-        raise PermissionDeniedError(f"this endpoint is for {' and '.join(r + 's' for r in roles)}; you are signed in as a {user.role}.",
-                                    hint="Ask an admin if you need this access.")
+        article = "an" if user.role[:1] in ("a", "e") else "a"
+        raise PermissionDeniedError(f"this endpoint is for {' and '.join(r + 's' for r in roles)}; you are signed in as {article} "
+                                    f"{user.role}.", hint="Ask an admin if you need this access.")
 
 
 def _requirements(dependant) -> tuple[bool, list[tuple[str, ...]]]:

@@ -100,3 +100,4 @@ def test_issue_16_a_refusal_tells_nothing_about_the_body(service: World) -> None
     r = service.client.post("/users", headers={**service.h("eva"), "content-type": "application/json"}, content=b"{not json")
     body = assert_error(r, 403, "forbidden")
     assert body["error"]["details"] == [] and "json" not in body["error"]["message"].lower()
+    assert body["error"]["message"] == "this endpoint is for admins; you are signed in as an evaluator."
