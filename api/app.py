@@ -45,7 +45,10 @@ an id that does not exist.
 **Uploads** are accepted (202) once their size and type are checked; parsing, claim extraction, indexing and support
 checks run in the background. Poll `GET /jobs/{id}`.
 
-**Errors** all have one shape: `{"error": {"code", "message", "hint", "details"}, "request_id"}`.
+**Errors** all have one shape: `{"error": {"code", "message", "hint", "details"}, "request_id"}`, the server's own
+refusals included: a request target over `service.max_request_line_bytes` answers 414, headers over
+`service.max_header_bytes` 431. A caller without a key (401) or with the wrong role (403) learns that before anything
+about its request's body or parameters.
 """
 
 TAGS = [
@@ -158,7 +161,33 @@ def _respond(request: Request, status: int, body: dict, headers: dict | None = N
     return JSONResponse(body, status_code=status, headers={**(headers or {}), **({"X-Request-ID": rid} if rid else {})})
 
 
+def _not_json(request: Request) -> str | None:
+    """Why a body sent to a route that takes JSON was not read as JSON (FastAPI reports it as an invalid body), if so."""
+    from fastapi import params
+
+    field = getattr(request.scope.get("route"), "body_field", None)
+    if field is None or isinstance(field.field_info, params.Form):
+        return None
+    sent = request.headers.get("content-length", "0") not in ("", "0") or "transfer-encoding" in request.headers
+    ctype = request.headers.get("content-type", "")
+    kind = ctype.split(";", 1)[0].strip().lower()
+    if not sent or kind == "application/json" or (kind.startswith("application/") and kind.endswith("+json")):
+        return None
+    return f"{request.method} {request.url.path} takes a JSON body; this one was sent " + (
+        f"as {kind}." if kind else "without a Content-Type.")
+
+
 def _install_error_handlers(app: FastAPI) -> None:
+    from api.deps import authorise_first
+
+    async def authorised(request: Request) -> JSONResponse | None:
+        """The 401/403 the route's own checks would give, for errors raised before they ran (the body is judged first)."""
+        try:
+            await authorise_first(request)
+        except EvidenceError as e:
+            return await _evidence(request, e)
+        return None
+
     @app.exception_handler(EvidenceError)
     async def _evidence(request: Request, exc: EvidenceError) -> JSONResponse:
         status = http_status(exc)
@@ -171,6 +200,11 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        if (refused := await authorised(request)) is not None:
+            return refused
+        if (wrong_type := _not_json(request)) is not None:
+            return _respond(request, 415, error_body("unsupported_type", wrong_type, hint="Send the body as JSON with "
+                                                     "`Content-Type: application/json`.", request_id=_request_id(request)))
         details = [{"field": ".".join(str(p) for p in e.get("loc", ())), "message": e.get("msg", "")} for e in exc.errors()]
         first = details[0] if details else {"field": None, "message": "invalid request"}
         message = f"the request is not valid: {first['field']}: {first['message']}" + (
@@ -180,6 +214,10 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        # a body that cannot be read or parsed (400), is too large (413) or of the wrong type (415) is judged before the
+        # route's checks; 404 and 405 come from routing (no route, or one for another method) and answer as they are
+        if exc.status_code in (400, 413, 415, 422) and (refused := await authorised(request)) is not None:
+            return refused
         code = _HTTP_CODES.get(exc.status_code, "http_error")
         if exc.status_code == 404 and exc.detail == "Not Found":
             message, hint = f"no endpoint at {request.url.path}.", "See the endpoints at /docs."

@@ -585,7 +585,11 @@ def serve(
     else:
         out.print(f"vbp-evidence on {url}  (API docs: {url}/docs; data folder {settings.data_dir})")
     sys.stdout.flush()
-    uvicorn.run(application, host=host, port=port, log_level="info", timeout_graceful_shutdown=30)
+    from api.protocols import protocol_class
+
+    # uvicorn's own protocol, with limits on the request head and its refusals in the service's JSON error shape
+    http = protocol_class(max_request_line_bytes=settings.service.max_request_line_bytes, max_header_bytes=settings.service.max_header_bytes)
+    uvicorn.run(application, host=host, port=port, log_level="info", timeout_graceful_shutdown=30, http=http)
 
 
 user_app = typer.Typer(no_args_is_help=True, help="Users and API keys of the HTTP service.")

@@ -42,6 +42,16 @@ class ServiceSettings(BaseModel):
     compute_nice: int = Field(default=10, ge=0, le=19,
                               description="How much lower the CPU priority of the jobs' parser and compute processes is (Unix nice).")
     compute_threads: int = Field(default=1, ge=1, le=64, description="Threads the compute process's stance model may use.")
+    max_request_line_bytes: int = Field(
+        default=32 * 1024, ge=1024, le=60 * 1024,
+        description="Longest request target (path and query string) `vbp serve` accepts, in bytes; a longer one answers 414 in the "
+        "JSON error shape. At most 60 KiB: the HTTP parser refuses longer targets on its own.",
+    )
+    max_header_bytes: int = Field(
+        default=32 * 1024, ge=1024, le=1024 * 1024,
+        description="Largest request header block `vbp serve` accepts (all names and values), in bytes; a larger one answers 431 in "
+        "the JSON error shape.",
+    )
 
 
 def _default_data_dir() -> Path:

@@ -29,7 +29,7 @@ SinceQ = Annotated[datetime | None, Query(description="Only events at or after t
 
 def _filters(tender_id, action, actor, target_id, since) -> dict:
     if since is not None:  # stored times are UTC; a time without a zone is taken as UTC
-        since = since.astimezone(UTC) if since.tzinfo is not None else since.replace(tzinfo=UTC)
+        since = _utc(since)
     return {"tender_id": tender_id, "action": action, "actor_name": actor, "target_id": target_id, "since": since}
 
 
@@ -43,7 +43,7 @@ def list_events(
     target_id: TargetQ = None,
     since: SinceQ = None,
     limit: Annotated[int, Query(ge=1, le=1000, description="Page size.")] = 100,
-    offset: Annotated[int, Query(ge=0, description="Events to skip.")] = 0,
+    offset: Annotated[int, Query(ge=0, le=2**63 - 1, description="Events to skip.")] = 0,  # the database's integers are 64-bit
 ) -> dict:
     """Audit events, oldest first: who did what, when, to what, with the state before and after."""
     events, total = services.repo.list_audit(user, limit=limit, offset=offset, **_filters(tender_id, action, actor, target_id, since))
@@ -71,6 +71,16 @@ def export_events(
                                  headers={"Content-Disposition": f'attachment; filename="audit-{stamp}.csv"'})
     return StreamingResponse((json.dumps(_row(e), ensure_ascii=False) + "\n" for e in events), media_type="application/x-ndjson",
                              headers={"Content-Disposition": f'attachment; filename="audit-{stamp}.jsonl"'})
+
+
+def _utc(at: datetime) -> datetime:
+    """A time in UTC; one whose UTC time falls outside years 1-9999 (0001-01-01T00:00+18:00) becomes the first or last time."""
+    if at.tzinfo is None:
+        return at.replace(tzinfo=UTC)
+    try:
+        return at.astimezone(UTC)
+    except OverflowError:  # before 0001-01-01 or after 9999-12-31 in UTC: every event is after it, or none is
+        return (datetime.min if at.year == 1 else datetime.max).replace(tzinfo=UTC)
 
 
 def _row(e: dict) -> dict:
