@@ -18,7 +18,7 @@ import re
 import zlib
 from pathlib import Path
 
-from extractor.errors import CompressionLimitError, TooComplexError, too_complex
+from extractor.errors import CompressionLimitError, too_complex
 from extractor.settings import ParsingSettings
 
 log = logging.getLogger(__name__)
@@ -26,7 +26,6 @@ log = logging.getLogger(__name__)
 # An operator is a short bare word between delimiters. Short words inside text strings count too, so
 # this overestimates text-heavy pages (by under a factor of two on real papers), never underestimates.
 _OPERATOR = re.compile(rb"(?<![\w/#.])[A-Za-z'\"*]{1,3}(?![\w#])")
-_DEEP_NESTING = re.compile(rb"(?:\[\s*){128}")
 _FLATE = {"/FlateDecode", "/Fl"}
 
 
@@ -63,7 +62,7 @@ class PageLimits:
 
         Raises:
             CompressionLimitError: its content inflates beyond ``max_page_content_mb``.
-            TooComplexError: it has more operators than ``max_page_operators``, or arrays nested 128 deep.
+            TooComplexError: it has more operators than ``max_page_operators``.
         """
         if self._pages is None:
             return
@@ -80,9 +79,6 @@ class PageLimits:
             if operators > self.settings.max_page_operators:
                 raise too_complex(self.name, f"page {index + 1} has over {self.settings.max_page_operators:,} drawing operators",
                                   "max_page_operators")
-            if _DEEP_NESTING.search(data):  # pdfium gives up on such a stream: its text would be lost, not "scanned"
-                raise TooComplexError(self.name, f"the PDF is too complex to read safely: page {index + 1} nests arrays more than "
-                                      "128 deep (a malformed or hostile file).", hint="Re-export the document as PDF from its source.")
 
     def _inflate(self, stream, budget: int, index: int) -> bytes:
         """The stream's decoded bytes, stopping one byte past ``budget`` (then raising)."""

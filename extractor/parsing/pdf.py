@@ -48,6 +48,7 @@ class RawPage:
     lines: list[Line]
     chars: int
     invisible_text: bool = False  # text drawn invisibly over an image: an OCR layer
+    drawn: int | None = None  # objects other than text on a page without text (images, paths, forms); None: not counted
 
 
 @dataclass(slots=True)
@@ -110,14 +111,14 @@ def guess_type(head: bytes) -> str:
             return kind
     if head and not head.strip(b"\x00"):
         return _ZEROS
-    try:
-        text = head.decode("utf-8")
-    except UnicodeDecodeError:
-        # a multi-byte character cut by the end of the head is still text
+    for cut in range(4):  # a multi-byte character cut by the end of the head is still text
         try:
-            text = head[:-3].decode("utf-8") if len(head) > 3 else ""
+            text = head[: len(head) - cut].decode("utf-8")
+            break
         except UnicodeDecodeError:
-            return _BINARY
+            continue
+    else:
+        return _BINARY
     controls = sum(1 for c in text if c < " " and c not in "\t\n\r\f")
     return _BINARY if controls > len(text) / 100 else "plain text"
 
@@ -301,7 +302,11 @@ def _read_page(pdf, index: int, count: int, name: str, settings: ParsingSettings
                     lines = _lines_with_geometry(tp, text, raw)
                 else:  # surrogate pairs shift indices: keep the text, fake the geometry
                     lines = _lines_without_geometry(text, height)
-            return RawPage(index + 1, width, height, lines, n, invisible)
+            drawn = None
+            if n < settings.min_chars_per_page:  # a scan has an image to OCR; a page with nothing drawn has nothing
+                kinds = (raw.FPDFPageObj_GetType(raw.FPDFPage_GetObject(page, j)) for j in range(raw.FPDFPage_CountObjects(page)))
+                drawn = sum(k != raw.FPDF_PAGEOBJ_TEXT for k in kinds)
+            return RawPage(index + 1, width, height, lines, n, invisible, drawn)
         finally:
             tp.close()
     finally:
