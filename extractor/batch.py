@@ -81,10 +81,11 @@ def _limit_memory(max_memory_mb: int) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
 
 
-def _init_worker(nice: int, max_memory_mb: int) -> None:
+def _init_worker(nice: int, max_memory_mb: int | None) -> None:
     """Initializer of every parser process: the memory cap, and for the service a lower priority (see _lower_priority)."""
-    with contextlib.suppress(OSError, ValueError):  # not fatal: the time limit still holds
-        _limit_memory(max_memory_mb)
+    if max_memory_mb is not None:
+        with contextlib.suppress(OSError, ValueError):  # not fatal: the time limit still holds
+            _limit_memory(max_memory_mb)
     if nice > 0:
         _lower_priority(nice)
 
@@ -169,7 +170,7 @@ def _internal_error(job: _Job, e: BaseException) -> DocumentError:
                          hint="Report this file (re-run with --debug for the traceback).")
 
 
-def _pool(ctx, workers: int, nice: int, max_memory_mb: int) -> ProcessPoolExecutor:
+def _pool(ctx, workers: int, nice: int, max_memory_mb: int | None = None) -> ProcessPoolExecutor:
     return ProcessPoolExecutor(max_workers=workers, mp_context=ctx, max_tasks_per_child=50, initializer=_init_worker,
                                initargs=(nice, max_memory_mb))
 
@@ -184,7 +185,7 @@ def _lower_priority(nice: int) -> None:
 
 
 def _restart(pool: ProcessPoolExecutor, ctx, workers: int, running: dict, queue: list, nice: int = 0,
-             max_memory_mb: int = 1024) -> ProcessPoolExecutor:
+             max_memory_mb: int | None = None) -> ProcessPoolExecutor:
     """Kill every worker and requeue the files that were in flight on the healthy ones."""
     for job, _ in running.values():
         queue.append(job)
