@@ -177,8 +177,9 @@ def many_operators(count: int = 2_000_000) -> bytes:
 
 
 def many_chars(count: int = 1_000_000) -> bytes:
-    """One page showing ``count`` characters in a few operators."""
-    body = b"BT /F1 1 Tf 0 0 Td (" + b"abcdefgh " * (count // 9) + b") Tj ET"
+    """One page showing ``count`` characters in a few dozen operators (pdfium keeps at most 32,767 of one string)."""
+    line = b"(" + b"abcdefgh " * 3000 + b") Tj 0 -1 Td\n"  # 27,000 characters
+    body = b"BT /F1 1 Tf 0 792 Td\n" + line * max(1, count // 27_000) + b"ET"
     return build_pdf([b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>", page(2, 5), FONT,
                       stream(body, compress=True)])
 
@@ -275,19 +276,24 @@ def check(paths: list[Path]) -> int:
 
     settings = ParsingSettings()
     bad = 0
-    print(f"{'file':<58} {'outcome':<20} {'seconds':>8} {'peak MB':>8}  message")
+    print(f"{'file':<58} {'outcome':<20} {'seconds':>8} {'peak MB':>8}  message (worker limits: ParsingSettings defaults)")
     for path, outcome, seconds in (r for p in paths for r in parse_many([p], settings=settings, workers=1)):
         if isinstance(outcome, EvidenceError):
             code, message = outcome.code, str(outcome)
             peak = getattr(outcome, "peak_rss_mb", None)
         else:
-            code, message = f"ok ({outcome.page_count} p)", ""
+            code, message = f"ok ({outcome.page_count} p)", "" if _grounded(outcome) else "NOT GROUNDED"
             peak = float(outcome.metadata.get("process_peak_rss_mb", "nan"))
-        over = seconds > 60 or (peak is not None and peak > 1024) or "Traceback" in message or "\n" in message or code == "document_error"
+        over = message == "NOT GROUNDED" or seconds > 60 or (peak is not None and peak > 1024) or "Traceback" in message or "\n" in message or code == "document_error"
         bad += over
         peak_s = f"{peak:8.0f}" if peak is not None else "       ?"
         print(f"{path.name[:58]:<58} {code:<20} {seconds:8.2f} {peak_s}  {message[:110]}{'  <-- OVER A BAR' if over else ''}", flush=True)
     return bad
+
+
+def _grounded(doc) -> bool:
+    """Every sentence and passage span slices back to its text."""
+    return all(doc.text[x.span.start : x.span.end] == x.text for x in [*doc.sentences, *doc.passages])
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -60,6 +60,7 @@ def test_hostile_corpus_through_parser_processes(corpus: list[Path]) -> None:
     assert code["minimal.pdf"] == code["xref_loop.pdf"] == code["nested_arrays.pdf"] == "ok"
     assert code["page_tree_loop.pdf"] == code["page_tree_cycle.pdf"] == code["exponential_page_tree.pdf"] == "damaged_pdf"
     assert code["flate_bomb.pdf"] == "compression_limit"  # 40 MiB of content, over the 32 MiB default
+    assert code["many_chars.pdf"] == "too_complex"  # 300,000 characters on a page, over the 200,000 default
     assert code["zero_bytes.pdf"] == code["random_bytes.pdf"] == "binary_junk"
     assert code["not_a_pdf.pdf"] == "not_a_pdf"
 
