@@ -29,8 +29,9 @@ from extractor.settings import ParsingSettings
 
 log = logging.getLogger(__name__)
 # pypdf logs a warning for every broken object of a damaged file (hundreds of lines); the one-line
-# DocumentError says what matters. `vbp --debug` still shows them.
-logging.getLogger("pypdf").setLevel(logging.ERROR)
+# DocumentError says what matters. Under `vbp --debug` (root logger at DEBUG) they are still shown.
+if logging.getLogger().getEffectiveLevel() > logging.DEBUG:
+    logging.getLogger("pypdf").setLevel(logging.ERROR)
 
 _HYPHEN_MARK = "\ufffe"  # pdfium's marker for a hyphen at a line end
 _SEGMENT = re.compile("\r\n|\n|\r|" + _HYPHEN_MARK)
@@ -151,8 +152,15 @@ def _pypdf_reader(path: Path, password: str | None):
         raise
     except Exception as e:  # noqa: BLE001 - pypdf raises assorted errors on hostile files
         hint = "Install the `cryptography` package." if "cryptography" in str(e) else "Re-export or re-download the file."
-        raise DamagedPdfError(name, f"the PDF is damaged and cannot be read ({type(e).__name__}: {_short(e)}).", hint=hint,
-                              original=e) from e
+        raise DamagedPdfError(name, f"the PDF is damaged and cannot be read ({_truncated(path)}{type(e).__name__}: {_short(e)}).",
+                              hint=hint, original=e) from e
+
+
+def _truncated(path: Path) -> str:
+    """"it is cut short; " when the file lacks the end-of-file marker a complete PDF ends with, else ""."""
+    with path.open("rb") as fh:
+        fh.seek(max(0, path.stat().st_size - 2048))
+        return "" if b"%%EOF" in fh.read() else "it is cut short, with no end-of-file marker: an incomplete download or copy; "
 
 
 def _open(path: Path, password: str | None):
@@ -176,7 +184,7 @@ def _open(path: Path, password: str | None):
         return pdfium.PdfDocument(buffer.getvalue())
     except Exception as e:  # noqa: BLE001
         raise DamagedPdfError(
-            path.name, f"the PDF is damaged and cannot be read ({_pdfium_reason(first_error)}; pypdf: {_short(e)}).",
+            path.name, f"the PDF is damaged and cannot be read ({_truncated(path)}{_pdfium_reason(first_error)}; pypdf: {_short(e)}).",
             hint="Re-export or re-download the file.", original=e
         ) from e
 

@@ -66,6 +66,18 @@ def test_pdf_exponential_page_tree_is_damaged_without_pdfium_success(tmp_path: P
     assert "Success" not in text and "page tree" in text
 
 
+def test_pdf_truncated_file_is_damaged_and_said_to_be_cut_short(tmp_path: Path) -> None:
+    data = H.many_pages(40)
+    path = _write(tmp_path, "cut.pdf", data[: len(data) // 2])
+    with pytest.raises(DamagedPdfError) as info:
+        parse_file(path)
+    assert "cut short" in _one_line(info.value, "cut.pdf")
+    whole = _write(tmp_path, "whole.pdf", H.page_tree_loop())
+    with pytest.raises(DamagedPdfError) as info:
+        parse_file(whole)
+    assert "cut short" not in str(info.value)
+
+
 def test_pdf_preflight_catches_a_page_that_cannot_be_loaded(tmp_path: Path) -> None:
     path = _write(tmp_path, "stored-as-x.pdf", H.page_tree_cycle())
     with pytest.raises(DamagedPdfError) as info:
