@@ -9,7 +9,10 @@ BIN := $(VENV)/bin
 DATA ?= data/demo
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo demo-cli test test-fast bench corpus clean
+FUZZ_EXAMPLES ?= 2000
+HOSTILE_DIR ?= out/hostile
+
+.PHONY: install demo demo-cli test test-fast bench fuzz corpus clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +44,13 @@ test-fast: install
 bench: install
 	$(BIN)/vbp bench --parse-only ../shared/data/rct_numeric/pdfs
 	$(BIN)/vbp bench --parse-only ../shared/data/pdfs
+	$(BIN)/python bench/hostile_pdfs.py $(HOSTILE_DIR) --check
+
+# Issue 16: the long fuzz. The property-based fuzz with FUZZ_EXAMPLES examples, then the full-size hostile corpus
+# (a 400 MB flate bomb, 5,000 pages, 2 million operators, ...) parsed file by file: outcome, seconds, peak MB.
+fuzz: install
+	VBP_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest tests/extractor/test_hostile.py --slow -q
+	$(BIN)/python bench/hostile_pdfs.py $(HOSTILE_DIR) --check
 
 corpus: install
 	$(BIN)/python -m eval.corpus_render

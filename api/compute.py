@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import os
+import resource
 import signal
 import threading
 import time
@@ -41,6 +42,7 @@ class ComputeConfig:
     batch_size: int
     nice: int
     torch_threads: int
+    max_memory_mb: int | None = None  # the child's address-space cap (RLIMIT_AS); None: none
 
 
 # --- in the child ---------------------------------------------------------------------------------------------------
@@ -58,6 +60,13 @@ def _init(config: ComputeConfig, server: int) -> None:
         signal.signal(sig, signal.SIG_IGN)
     # the server's pid comes from the server: a child that starts after the server died must not watch its new parent
     threading.Thread(target=_exit_with_parent, args=(server,), name="vbp-compute-parent-watch", daemon=True).start()
+    if config.max_memory_mb is not None:
+        try:
+            _, hard = resource.getrlimit(resource.RLIMIT_AS)
+            cap = config.max_memory_mb * 1024 * 1024
+            resource.setrlimit(resource.RLIMIT_AS, (cap if hard == resource.RLIM_INFINITY else min(cap, hard), hard))
+        except (OSError, ValueError) as e:  # not fatal: the step runs without the cap
+            log.warning("could not cap the compute process's memory: %s", e)
     if config.nice > 0:
         try:
             os.nice(config.nice)
@@ -128,7 +137,8 @@ class ComputeProcess:
         cache = r.model_cache_path()
         return cls(ComputeConfig(embedder=r.embedder, cache_dir=str(cache) if cache else None, max_length=r.max_length,
                                  batch_size=r.batch_size, nice=settings.service.compute_nice,
-                                 torch_threads=settings.service.compute_threads))
+                                 torch_threads=settings.service.compute_threads,
+                                 max_memory_mb=settings.service.compute_max_memory_mb))
 
     def _submit(self, step: str, fn, *args):
         with self._lock:
@@ -140,13 +150,17 @@ class ComputeProcess:
             pool = self._pool
         try:
             return pool.submit(fn, *args).result()
+        except MemoryError as e:  # raised in the child at its address-space cap; the child lives on
+            raise InternalError(f"the '{step}' step needed more than the compute process's {self.config.max_memory_mb} MiB memory limit.",
+                                hint="Raise VBP_SERVICE__COMPUTE_MAX_MEMORY_MB if the server has the memory.") from e
         except BrokenProcessPool as e:
             with self._lock:
                 if self._pool is pool:
                     self._pool = None
             pool.shutdown(wait=False, cancel_futures=True)
             raise InternalError(f"the compute process died during the '{step}' step (killed, or out of memory).",
-                                hint="The job can be uploaded again; check the server's memory if it repeats.") from e
+                                hint="The job can be uploaded again; if it repeats, check the server's memory or raise "
+                                     "VBP_SERVICE__COMPUTE_MAX_MEMORY_MB.") from e
 
     def extract(self, doc):
         """``extractor.claims.extract_claims(doc)``, in the child."""

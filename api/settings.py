@@ -52,6 +52,12 @@ class ServiceSettings(BaseModel):
         description="Largest request header block `vbp serve` accepts (all names and values), in bytes; a larger one answers 431 in "
         "the JSON error shape.",
     )
+    compute_max_memory_mb: int = Field(
+        default=5120, ge=1024,
+        description="Most address space, in MiB, of the compute process (RLIMIT_AS): a step that needs more fails alone, with this "
+        "setting named, instead of pushing the server into swap. Measured: about 2,900 MiB (1,650 MiB resident) once the claim, "
+        "embedding and stance models are loaded on a 2-core machine; more cores mean more thread arenas.",
+    )
 
 
 def _default_data_dir() -> Path:

@@ -235,7 +235,9 @@ def preflight(received: ReceivedFile, *, settings) -> int:
     limit, and it is not a scan without a text layer. Returns the page count (0 for text files).
 
     Raises:
-        PasswordRequiredError, WrongPasswordError, DamagedPdfError, LimitExceededError, NoTextLayerError.
+        PasswordRequiredError, WrongPasswordError, DamagedPdfError, LimitExceededError (TooComplexError: a page over the
+        operator limit; CompressionLimitError: a decompression bomb; both found before pdfium loads the page, since this
+        runs in the server's process), NoTextLayerError.
     """
     if received.media_type != "application/pdf":
         return 0

@@ -20,14 +20,14 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 
-from extractor.errors import DocumentError, EvidenceError, LimitExceededError
+from extractor.errors import DocumentError, EvidenceError, TooComplexError, too_complex
 from extractor.pipeline import parse_file
 from extractor.schema import Document, DocumentKind
 from extractor.settings import ParsingSettings
 
 log = logging.getLogger(__name__)
 
-HARD_TIMEOUT_GRACE_S = 30.0
+HARD_TIMEOUT_GRACE_S = 5.0  # a worker stuck inside the PDF library this long past settings.timeout_s is killed
 
 
 @dataclass(slots=True)
@@ -49,11 +49,45 @@ def _parse_job(job: _Job, settings: ParsingSettings) -> Document | EvidenceError
 
             claims = extract_claims(doc).claims
             doc.metadata["claims"] = str(len(claims))
-        doc.metadata["process_peak_rss_mb"] = f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.1f}"
+        doc.metadata["process_peak_rss_mb"] = f"{_peak_rss_mb():.1f}"
         return doc
     except EvidenceError as e:
         e.original = None  # third-party exceptions may not pickle
+        e.peak_rss_mb = _peak_rss_mb()
         return e
+    except MemoryError:  # the worker's address-space limit (settings.max_memory_mb)
+        e = too_complex(job.path.name, f"reading it needs more than the {settings.max_memory_mb} MiB memory limit", "max_memory_mb")
+        e.peak_rss_mb = _peak_rss_mb()
+        return e
+
+
+def _peak_rss_mb() -> float:
+    """This process's peak resident memory so far, in MiB."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _limit_memory(max_memory_mb: int) -> None:
+    """Cap this process's address space at what it holds now plus ``max_memory_mb`` (RLIMIT_AS).
+
+    An allocation past the cap fails: Python raises MemoryError (reported as too complex), the PDF library
+    aborts (the parent reports the crash). The rest of the machine is never pushed into swap.
+    """
+    with open("/proc/self/statm") as fh:  # Linux; elsewhere the limit is not set
+        size = int(fh.read().split()[0]) * resource.getpagesize()
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    cap = size + max_memory_mb * 1024 * 1024
+    if hard != resource.RLIM_INFINITY:
+        cap = min(cap, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
+
+
+def _init_worker(nice: int, max_memory_mb: int | None) -> None:
+    """Initializer of every parser process: the memory cap, and for the service a lower priority (see _lower_priority)."""
+    if max_memory_mb is not None:
+        with contextlib.suppress(OSError, ValueError):  # not fatal: the time limit still holds
+            _limit_memory(max_memory_mb)
+    if nice > 0:
+        _lower_priority(nice)
 
 
 def parse_many(
@@ -70,8 +104,10 @@ def parse_many(
     """Parse files, yielding ``(path, document or error, seconds)`` as each finishes.
 
     With ``workers == 0`` files are parsed in this process (no hard time limit beyond the
-    parser's own per-page check). Otherwise a pool of worker processes parses them; a worker
-    that runs past the time limit plus a grace period is killed and its file reported as failed.
+    parser's own per-page check, and no memory limit). Otherwise a pool of worker processes parses them, each
+    with its address space capped at ``settings.max_memory_mb`` above its start-up size; a worker
+    that runs past the time limit plus a grace period is killed and its file reported as too complex.
+    Every outcome is a Document or an EvidenceError; no exception escapes for one bad file.
     ``nice`` lowers the workers' CPU priority (the service parses uploads while it answers requests) and makes them
     ignore SIGINT and SIGTERM (the service stops them itself).
     """
@@ -80,7 +116,11 @@ def parse_many(
     if workers <= 0:
         for job in jobs:
             t0 = time.monotonic()
-            yield job.path, _parse_job(job, settings), time.monotonic() - t0
+            try:
+                result = _parse_job(job, settings)
+            except Exception as e:  # noqa: BLE001 - a bug in the parser: report it for this file, keep going
+                result = _internal_error(job, e)
+            yield job.path, result, time.monotonic() - t0
         return
     limit = settings.timeout_s + grace_s
     queue = list(reversed(jobs))
@@ -88,7 +128,7 @@ def parse_many(
     # workers fork from a server that has already imported the parser: a new worker starts in
     # milliseconds instead of re-importing pypdfium2 and pydantic models
     ctx.set_forkserver_preload(["extractor.pipeline", "pypdfium2", *(["extractor.preload"] if extract else [])])
-    pool = _pool(ctx, workers, nice)
+    pool = _pool(ctx, workers, nice, settings.max_memory_mb)
     running: dict[Future, tuple[_Job, float]] = {}
     try:
         while queue or running:
@@ -101,30 +141,38 @@ def parse_many(
                 try:
                     result = fut.result()
                 except BrokenProcessPool as e:
-                    result = DocumentError(job.path.name, "the parser process crashed on this file (out of memory or a PDF library fault).",
-                                           hint="Check the file; re-export it as PDF.")
+                    result = too_complex(job.path.name, f"the parser process died reading it (it needed more than the "
+                                                        f"{settings.max_memory_mb} MiB memory limit, or the PDF library crashed on it)",
+                                         "max_memory_mb")
                     result.__cause__ = e
-                    pool = _restart(pool, ctx, workers, running, queue, nice)
+                    pool = _restart(pool, ctx, workers, running, queue, nice, settings.max_memory_mb)
                 except Exception as e:  # noqa: BLE001 - an unexpected bug in the parser: report, keep going
-                    log.exception("parser failed on %s", job.path)
-                    result = DocumentError(job.path.name, f"internal parser error ({type(e).__name__}: {e}).", hint="Report this file.")
+                    result = _internal_error(job, e)
                 yield job.path, result, time.monotonic() - t0
             now = time.monotonic()
             overdue = [f for f, (_, t0) in running.items() if now - t0 > limit]
             if overdue:
                 for fut in overdue:
                     job, t0 = running.pop(fut)
-                    yield job.path, LimitExceededError(
-                        job.path.name, f"parsing did not finish within {limit:g} s and was stopped.",
-                        hint="Check the file, or raise VBP_PARSING__TIMEOUT_S."), now - t0
-                pool = _restart(pool, ctx, workers, running, queue, nice)
+                    yield job.path, TooComplexError(
+                        job.path.name, f"the PDF is too complex to read safely: parsing did not finish within {limit:g} s and was stopped.",
+                        hint="If the file is trusted, raise VBP_PARSING__TIMEOUT_S; otherwise re-export it as PDF."), now - t0
+                pool = _restart(pool, ctx, workers, running, queue, nice, settings.max_memory_mb)
     finally:
         _kill(pool)
 
 
-def _pool(ctx, workers: int, nice: int) -> ProcessPoolExecutor:
-    return ProcessPoolExecutor(max_workers=workers, mp_context=ctx, max_tasks_per_child=50,
-                               **({"initializer": _lower_priority, "initargs": (nice,)} if nice > 0 else {}))
+def _internal_error(job: _Job, e: BaseException) -> DocumentError:
+    """A bug in the parser, as one line for this file; the traceback goes to the debug log (`vbp --debug`)."""
+    log.error("parser failed on %s: %s: %s", job.path.name, type(e).__name__, e)
+    log.debug("parser traceback for %s", job.path, exc_info=e)
+    return DocumentError(job.path.name, f"internal parser error ({type(e).__name__}: {e}).",
+                         hint="Report this file (re-run with --debug for the traceback).")
+
+
+def _pool(ctx, workers: int, nice: int, max_memory_mb: int | None = None) -> ProcessPoolExecutor:
+    return ProcessPoolExecutor(max_workers=workers, mp_context=ctx, max_tasks_per_child=50, initializer=_init_worker,
+                               initargs=(nice, max_memory_mb))
 
 
 def _lower_priority(nice: int) -> None:
@@ -136,13 +184,14 @@ def _lower_priority(nice: int) -> None:
         signal.signal(sig, signal.SIG_IGN)
 
 
-def _restart(pool: ProcessPoolExecutor, ctx, workers: int, running: dict, queue: list, nice: int = 0) -> ProcessPoolExecutor:
+def _restart(pool: ProcessPoolExecutor, ctx, workers: int, running: dict, queue: list, nice: int = 0,
+             max_memory_mb: int | None = None) -> ProcessPoolExecutor:
     """Kill every worker and requeue the files that were in flight on the healthy ones."""
     for job, _ in running.values():
         queue.append(job)
     running.clear()
     _kill(pool)
-    return _pool(ctx, workers, nice)
+    return _pool(ctx, workers, nice, max_memory_mb)
 
 
 def _kill(pool: ProcessPoolExecutor) -> None:

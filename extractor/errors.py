@@ -50,6 +50,12 @@ class NotAPdfError(DocumentError):
     code = "not_a_pdf"
 
 
+class BinaryJunkError(NotAPdfError):
+    """The file is zero bytes, random bytes or some other binary data with no recognisable format."""
+
+    code = "binary_junk"
+
+
 class UnsupportedFileTypeError(DocumentError):
     code = "unsupported_type"
 
@@ -85,6 +91,33 @@ class LimitExceededError(DocumentError):
     """The file is bigger, longer or slower to parse than the configured limits allow."""
 
     code = "limit_exceeded"
+
+
+class TooComplexError(LimitExceededError):
+    """A page or the whole file needs more operators, characters, memory or time than the limits allow."""
+
+    code = "too_complex"
+
+
+class CompressionLimitError(LimitExceededError):
+    """A stream inflates far beyond the limit (a decompression bomb); OCR would not help."""
+
+    code = "compression_limit"
+
+
+def too_complex(filename: str, what: str, setting: str, *, original: BaseException | None = None) -> TooComplexError:
+    """The one message for every "too complex" limit: what was over, and the setting to raise if the file is trusted.
+
+    Args:
+        filename: The file's name, first in the message.
+        what: What was over the limit, e.g. "page 3 has about 2,000,000 drawing operators, over the 500,000 limit".
+        setting: The ParsingSettings field to raise, e.g. "max_page_operators".
+    """
+    return TooComplexError(
+        filename, f"the PDF is too complex to read safely: {what}.",
+        hint=f"If the file is trusted, raise VBP_PARSING__{setting.upper()}; otherwise re-export it as PDF (print to PDF).",
+        original=original,
+    )
 
 
 class ExtractionOutputError(EvidenceError):

@@ -78,6 +78,10 @@ def parse_file(
         page_count = len(raw_pdf.pages)
         no_text = [p.number for p in raw_pdf.pages if p.chars < settings.min_chars_per_page]
         if page_count and len(no_text) == page_count:
+            if all(p.drawn == 0 for p in raw_pdf.pages):  # not a scan: OCR would find nothing either
+                raise EmptyFileError(
+                    name, f"the PDF's {page_count} page{'s' if page_count > 1 else ''} hold no text and nothing drawn (no image to OCR).",
+                    hint="Check that this is the right file; re-export it from its source.")
             raise NoTextLayerError(name, no_text)
         asm = assemble(raw_pdf.pages)
         page_texts, blocks, columns, body = asm.page_texts, asm.blocks, asm.columns, asm.body_size

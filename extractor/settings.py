@@ -12,7 +12,31 @@ class ParsingSettings(BaseModel):
 
     max_file_mb: float = Field(default=200.0, gt=0, description="Largest file accepted, in MiB.")
     max_pages: int = Field(default=2000, ge=1, description="Most pages parsed from one document.")
-    timeout_s: float = Field(default=120.0, gt=0, description="Most seconds spent parsing one document.")
+    timeout_s: float = Field(
+        default=50.0, gt=0,
+        description="Most seconds spent parsing one document. Checked between pages; a parser process still stuck inside the PDF "
+                    "library 5 s later is killed (real papers parse in under a second).",
+    )
+    max_page_operators: int = Field(
+        default=500_000, ge=1000,
+        description="Most content-stream operators (estimated, before the page is loaded) on one page, its forms included. "
+                    "Real pages have under 50,000; a page of millions takes the PDF library tens of seconds and GBs of memory.",
+    )
+    max_page_content_mb: float = Field(
+        default=32.0, gt=0,
+        description="Most decompressed content, in MiB, of one page's content streams and forms; more is reported as a "
+                    "decompression bomb. Real pages have under 2 MiB.",
+    )
+    max_page_chars: int = Field(
+        default=200_000, ge=1000,
+        description="Most characters on one page's text layer. Real pages have under 20,000.",
+    )
+    max_memory_mb: int = Field(
+        default=1024, ge=128,
+        description="Most memory, in MiB, a parser worker process may allocate beyond what it holds when it starts (RLIMIT_AS). "
+                    "A normal parse adds under 30 MiB; a file that needs more is reported as too complex. Applies to the "
+                    "worker processes of batch ingest and the service, not to a parse run in the calling process.",
+    )
     passage_chars: int = Field(default=900, ge=200, description="Target length of a passage in characters.")
     min_chars_per_page: int = Field(
         default=20, ge=0, description="A page with fewer extractable characters counts as having no text layer."

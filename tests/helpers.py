@@ -44,3 +44,18 @@ def assert_grounded(doc: Document) -> None:
             if "\t" not in raw:  # a Markdown row: pipes separate the cells
                 raw = raw.replace("|", " ")
             assert " ".join(" ".join(row.cells).split()) == " ".join(raw.split())
+
+
+def hostile_pdfs():
+    """The hostile-PDF generator, ``bench/hostile_pdfs.py`` (a script, not a package), as a module."""
+    import importlib.util
+    import sys
+    from pathlib import Path
+
+    if "hostile_pdfs" not in sys.modules:
+        path = Path(__file__).resolve().parent.parent / "bench" / "hostile_pdfs.py"
+        spec = importlib.util.spec_from_file_location("hostile_pdfs", path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules["hostile_pdfs"] = module
+        spec.loader.exec_module(module)
+    return sys.modules["hostile_pdfs"]

@@ -14,17 +14,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from extractor.errors import (
+    BinaryJunkError,
     DamagedPdfError,
     EmptyFileError,
     LimitExceededError,
     NotAPdfError,
     PasswordRequiredError,
+    TooComplexError,
     WrongPasswordError,
+    too_complex,
 )
 from extractor.parsing.layout import CELL_SEP, Line
 from extractor.settings import ParsingSettings
 
 log = logging.getLogger(__name__)
+# pypdf logs a warning for every broken object of a damaged file (hundreds of lines); the one-line
+# DocumentError says what matters. Under `vbp --debug` (root logger at DEBUG) they are still shown.
+if logging.getLogger().getEffectiveLevel() > logging.DEBUG:
+    logging.getLogger("pypdf").setLevel(logging.ERROR)
 
 _HYPHEN_MARK = "\ufffe"  # pdfium's marker for a hyphen at a line end
 _SEGMENT = re.compile("\r\n|\n|\r|" + _HYPHEN_MARK)
@@ -42,6 +49,7 @@ class RawPage:
     lines: list[Line]
     chars: int
     invisible_text: bool = False  # text drawn invisibly over an image: an OCR layer
+    drawn: int | None = None  # objects other than text on a page without text (images, paths, forms); None: not counted
 
 
 @dataclass(slots=True)
@@ -55,7 +63,7 @@ def sniff(path: Path, head: bytes, size: int) -> None:
     """Reject files that are not PDFs before any parser sees them, with a message for each case.
 
     Raises:
-        EmptyFileError, NotAPdfError.
+        EmptyFileError, NotAPdfError, BinaryJunkError (zero bytes, random bytes).
     """
     name = path.name
     if size == 0:
@@ -76,6 +84,12 @@ def sniff(path: Path, head: bytes, size: int) -> None:
             hint="Download the article PDF itself, for example from the publisher's 'Download PDF' link.",
         )
     kind = guess_type(head)
+    if kind == _ZEROS:
+        raise BinaryJunkError(name, "the file is all zero bytes (a blank disk image or a failed download), not a PDF.",
+                              hint="Download or export the document again and ingest the new file.")
+    if kind == _BINARY:
+        raise BinaryJunkError(name, "the file is binary data of no known format (no %PDF header), not a PDF.",
+                              hint="Check that this is the right file; export or save the document as PDF and ingest that.")
     raise NotAPdfError(
         name,
         f"this is not a PDF (no %PDF header; the content looks like {kind}).",
@@ -96,11 +110,22 @@ def guess_type(head: bytes) -> str:
     for sig, kind in signatures.items():
         if head.startswith(sig):
             return kind
-    try:
-        head.decode("utf-8")
-        return "plain text"
-    except UnicodeDecodeError:
-        return "binary data of an unknown type"
+    if head and not head.strip(b"\x00"):
+        return _ZEROS
+    for cut in range(4):  # a multi-byte character cut by the end of the head is still text
+        try:
+            text = head[: len(head) - cut].decode("utf-8")
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        return _BINARY
+    controls = sum(1 for c in text if c < " " and c not in "\t\n\r\f")
+    return _BINARY if controls > len(text) / 100 else "plain text"
+
+
+_ZEROS = "zero bytes"
+_BINARY = "binary data of an unknown type"
 
 
 def _pypdf_reader(path: Path, password: str | None):
@@ -127,7 +152,15 @@ def _pypdf_reader(path: Path, password: str | None):
         raise
     except Exception as e:  # noqa: BLE001 - pypdf raises assorted errors on hostile files
         hint = "Install the `cryptography` package." if "cryptography" in str(e) else "Re-export or re-download the file."
-        raise DamagedPdfError(name, f"the PDF is damaged and cannot be read ({type(e).__name__}: {e}).", hint=hint, original=e) from e
+        raise DamagedPdfError(name, f"the PDF is damaged and cannot be read ({_truncated(path)}{type(e).__name__}: {_short(e)}).",
+                              hint=hint, original=e) from e
+
+
+def _truncated(path: Path) -> str:
+    """"it is cut short; " when the file lacks the end-of-file marker a complete PDF ends with, else ""."""
+    with path.open("rb") as fh:
+        fh.seek(max(0, path.stat().st_size - 2048))
+        return "" if b"%%EOF" in fh.read() else "it is cut short, with no end-of-file marker: an incomplete download or copy; "
 
 
 def _open(path: Path, password: str | None):
@@ -151,8 +184,34 @@ def _open(path: Path, password: str | None):
         return pdfium.PdfDocument(buffer.getvalue())
     except Exception as e:  # noqa: BLE001
         raise DamagedPdfError(
-            path.name, f"the PDF is damaged and cannot be read ({first_error}).", hint="Re-export or re-download the file.", original=e
+            path.name, f"the PDF is damaged and cannot be read ({_truncated(path)}{_pdfium_reason(first_error)}; pypdf: {_short(e)}).",
+            hint="Re-export or re-download the file.", original=e
         ) from e
+
+
+def _pdfium_reason(e: BaseException) -> str:
+    """pdfium's error without the misleading "(PDFium: Success)" it adds when it sets no error code."""
+    text = str(e).replace(" (PDFium: Success)", "").rstrip(".")
+    m = re.fullmatch(r"(.*) \(PDFium: (.*)\)", text)
+    if m:
+        text = f"{m.group(1)}: {m.group(2).lower()}"
+    return "PDFium: " + (text[0].lower() + text[1:] if text else "unknown error")
+
+
+def _short(e: BaseException, n: int = 120) -> str:
+    text = " ".join(str(e).split()) or type(e).__name__
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def _page_load_error(name: str, index: int, count: int, e: BaseException) -> DamagedPdfError:
+    """pdfium could not load one page: its page tree loops or its page object is broken."""
+    return DamagedPdfError(
+        name, f"the PDF is damaged: page {index + 1} of {count} cannot be loaded (the page tree loops or the page object is broken; "
+              f"{_pdfium_reason(e)}).", hint="Re-export or re-download the file.", original=e)
+
+
+def _memory_error(name: str, settings: ParsingSettings, e: BaseException) -> TooComplexError:
+    return too_complex(name, f"reading it needs more than the {settings.max_memory_mb} MiB memory limit", "max_memory_mb", original=e)
 
 
 def read_pdf(path: Path, *, password: str | None = None, settings: ParsingSettings | None = None) -> RawPdf:
@@ -167,8 +226,9 @@ def read_pdf(path: Path, *, password: str | None = None, settings: ParsingSettin
         The raw pages: lines with boxes, character counts, and whether the text is an OCR layer.
 
     Raises:
-        EmptyFileError, NotAPdfError, PasswordRequiredError, WrongPasswordError,
-        DamagedPdfError, LimitExceededError.
+        EmptyFileError, NotAPdfError (BinaryJunkError), PasswordRequiredError, WrongPasswordError,
+        DamagedPdfError, LimitExceededError (TooComplexError: operators, characters, time or memory over
+        the limits; CompressionLimitError: a decompression bomb).
     """
     import pypdfium2 as pdfium
 
@@ -179,6 +239,16 @@ def read_pdf(path: Path, *, password: str | None = None, settings: ParsingSettin
     with path.open("rb") as fh:
         head = fh.read(4096)
     sniff(path, head, size)
+    try:
+        return _read_pages(path, pdfium, password, settings, start)
+    except MemoryError as e:  # the worker's RLIMIT_AS (settings.max_memory_mb)
+        raise _memory_error(name, settings, e) from None
+
+
+def _read_pages(path: Path, pdfium, password: str | None, settings: ParsingSettings, start: float) -> RawPdf:
+    from extractor.parsing.limits import PageLimits
+
+    name = path.name
     pdf = _open(path, password)
     try:
         encrypted = pdfium.raw.FPDF_GetSecurityHandlerRevision(pdf) != -1
@@ -190,30 +260,48 @@ def read_pdf(path: Path, *, password: str | None = None, settings: ParsingSettin
                 f"the PDF has {count} pages, over the {settings.max_pages}-page limit.",
                 hint="Split the document, or raise VBP_PARSING__MAX_PAGES.",
             )
+        limits = PageLimits(path, password=password, settings=settings, name=name, page_count=count)
         pages = []
         for i in range(count):
             if time.monotonic() - start > settings.timeout_s:
-                raise LimitExceededError(
+                raise TooComplexError(
                     name,
-                    f"parsing took longer than the {settings.timeout_s:g} s limit (stopped at page {i + 1} of {count}).",
-                    hint="Check the file, or raise VBP_PARSING__TIMEOUT_S.",
+                    f"the PDF is too complex to read safely: parsing took longer than the {settings.timeout_s:g} s limit "
+                    f"(stopped at page {i + 1} of {count}).",
+                    hint="If the file is trusted, raise VBP_PARSING__TIMEOUT_S; otherwise re-export it as PDF.",
                 )
-            pages.append(_read_page(pdf, i))
+            limits.check(i)
+            try:
+                pages.append(_read_page(pdf, i, count, name, settings))
+            except pdfium.PdfiumError as e:  # "Failed to load text page" and kin
+                raise _page_load_error(name, i, count, e) from e
     finally:
         pdf.close()
     return RawPdf(pages=pages, metadata=metadata, encrypted=encrypted)
 
 
-def _read_page(pdf, index: int) -> RawPage:
+def _load_page(pdf, index: int, count: int, name: str):
+    import pypdfium2 as pdfium
+
+    try:
+        return pdf[index]
+    except pdfium.PdfiumError as e:
+        raise _page_load_error(name, index, count, e) from e
+
+
+def _read_page(pdf, index: int, count: int, name: str, settings: ParsingSettings) -> RawPage:
     import pypdfium2.raw as raw
 
-    page = pdf[index]
+    page = _load_page(pdf, index, count, name)
     try:
         width, height = page.get_size()
         tp = page.get_textpage()
         try:
-            text = tp.get_text_range()
             n = tp.count_chars()
+            if n > settings.max_page_chars:  # before the text is copied out and laid out line by line
+                raise too_complex(name, f"page {index + 1} has {n:,} characters, over the {settings.max_page_chars:,} limit",
+                                  "max_page_chars")
+            text = tp.get_text_range()
             lines: list[Line] = []
             invisible = False
             if n:
@@ -222,7 +310,11 @@ def _read_page(pdf, index: int) -> RawPage:
                     lines = _lines_with_geometry(tp, text, raw)
                 else:  # surrogate pairs shift indices: keep the text, fake the geometry
                     lines = _lines_without_geometry(text, height)
-            return RawPage(index + 1, width, height, lines, n, invisible)
+            drawn = None
+            if n < settings.min_chars_per_page:  # a scan has an image to OCR; a page with nothing drawn has nothing
+                kinds = (raw.FPDFPageObj_GetType(raw.FPDFPage_GetObject(page, j)) for j in range(raw.FPDFPage_CountObjects(page)))
+                drawn = sum(k != raw.FPDF_PAGEOBJ_TEXT for k in kinds)
+            return RawPage(index + 1, width, height, lines, n, invisible, drawn)
         finally:
             tp.close()
     finally:
@@ -328,7 +420,7 @@ def preflight_pdf(path: Path, *, password: str | None = None, settings: ParsingS
 
     Raises:
         EmptyFileError, NotAPdfError, PasswordRequiredError, WrongPasswordError, DamagedPdfError,
-        LimitExceededError, NoTextLayerError.
+        LimitExceededError (TooComplexError, CompressionLimitError), NoTextLayerError.
     """
     from extractor.errors import NoTextLayerError
 
@@ -344,13 +436,18 @@ def preflight_pdf(path: Path, *, password: str | None = None, settings: ParsingS
         e.message = e.message.replace(path.name, name, 1)
         e.filename = name
         raise
+    from extractor.parsing.limits import PageLimits
+
     try:
         count = len(pdf)
         if count > settings.max_pages:
             raise LimitExceededError(name, f"the PDF has {count} pages, over the {settings.max_pages}-page limit.",
                                      hint="Split the document, or raise VBP_PARSING__MAX_PAGES.")
+        # this runs in the server's own process: a page is loaded only once it is known not to be a bomb
+        limits = PageLimits(path, password=password, settings=settings, name=name, page_count=count)
         for i in range(count):
-            page = pdf[i]
+            limits.check(i)
+            page = _load_page(pdf, i, count, name)
             try:
                 tp = page.get_textpage()
                 try:
