@@ -20,7 +20,7 @@ DomainQ = Annotated[VBPDomain | None, Query(description="Only claims in this VBP
 CategoryQ = Annotated[ClaimCategory | None, Query(description="Only claims of this category.")]
 StanceQ = Annotated[Stance | None, Query(description="Only claims with at least one support link of this stance.")]
 LimitQ = Annotated[int, Query(ge=1, le=5000, description="Page size.")]
-OffsetQ = Annotated[int, Query(ge=0, description="Items to skip.")]
+OffsetQ = Annotated[int, Query(ge=0, le=2**63 - 1, description="Items to skip.")]
 TenderQ = Annotated[str | None, Query(description="As checked in this tender (default: the first upload you can see).")]
 SupplierQ = Annotated[str | None, Query(description="As checked for this supplier, when the same file is in more than one "
                                         "supplier's documents (each one's checks are its own).")]
@@ -75,7 +75,7 @@ def list_passages(
     doc_id: str,
     user: CurrentUser,
     services: ServicesDep,
-    page: Annotated[int | None, Query(ge=1, description="Only passages on this page.")] = None,
+    page: Annotated[int | None, Query(ge=1, le=1_000_000, description="Only passages on this page.")] = None,
     limit: LimitQ = 500,
     offset: OffsetQ = 0,
 ) -> dict:
@@ -153,7 +153,7 @@ def search(
     doc_id: Annotated[str | None, Query(description="Only this document.")] = None,
     kind: Annotated[str | None, Query(description="Only documents of this kind: supplier_submission, clinical_paper, other.")] = None,
     section: Annotated[str | None, Query(description="Only this section label, e.g. results.")] = None,
-    page: Annotated[int | None, Query(ge=1, description="Only this page.")] = None,
+    page: Annotated[int | None, Query(ge=1, le=1_000_000, description="Only this page.")] = None,
     k: Annotated[int, Query(ge=1, le=100, description="How many passages.")] = 10,
 ) -> JSONBytes:
     """Hybrid search (BM25 + embeddings) over the passages of the documents you can see."""

@@ -103,7 +103,7 @@ def list_jobs(
     tender_id: Annotated[str | None, Query(description="Only this tender's jobs.")] = None,
     status: Annotated[JobStatus | None, Query(description="Only jobs in this state.")] = None,
     limit: Annotated[int, Query(ge=1, le=1000, description="Page size.")] = 100,
-    offset: Annotated[int, Query(ge=0, description="Items to skip.")] = 0,
+    offset: Annotated[int, Query(ge=0, le=2**63 - 1, description="Items to skip.")] = 0,
 ) -> dict:
     """Ingest jobs you can see, oldest first."""
     if tender_id is not None:

@@ -231,6 +231,7 @@ class ServiceRepo:
             ConflictError: the name is taken.
         """
         name = name.strip()
+        supplier_id = (supplier_id or "").strip() or None  # an empty supplier (a blank CLI flag) is no supplier
         if not name:
             raise InvalidRequestError("a user needs a name.", field="name")
         if role not in ROLES:

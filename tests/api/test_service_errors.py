@@ -144,10 +144,8 @@ def test_issue_16_an_empty_supplier_is_no_supplier(service: World, role: str, su
 
 
 @pytest.mark.issue(16)
-@pytest.mark.xfail(strict=True, reason="pending in files owned elsewhere (see KNOWN_PENDING in test_service_schemathesis.py): "
-                   "bound /jobs offset (api/routes/uploads.py) and /search page (api/routes/documents.py)")
 @pytest.mark.parametrize("url", ["/jobs?offset=2424665671689654239232", "/search?q=infection&page=2424665671689654239232"])
-def test_issue_16_pending_huge_integers_elsewhere_are_validation_errors(service: World, url: str) -> None:
+def test_issue_16_huge_offsets_and_pages_are_validation_errors(service: World, url: str) -> None:
     assert_error(service.get("admin", url), 422, "validation_error")
 
 
@@ -169,3 +167,11 @@ def test_issue_16_every_kind_of_error_has_the_one_shape(tmp_path, method, url, u
         assert_error(world.client.request(method, url.format(t=tender), headers=world.h("admin"), files=files), status, code)
     finally:
         world.close()
+
+
+@pytest.mark.issue(16)
+def test_issue_16_a_blank_supplier_from_the_command_line_is_no_supplier(service: World) -> None:
+    user, _ = service.services.repo.create_user("carol", "admin", supplier_id="  ")
+    assert user["supplier_id"] is None
+    with pytest.raises(Exception, match="needs the supplier"):
+        service.services.repo.create_user("dave", "supplier", supplier_id="")
