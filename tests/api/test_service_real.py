@@ -73,3 +73,28 @@ def test_service_real_supplier_precheck(real: World, shared_pdfs: Path) -> None:
     assert kinds["empty_domain"] + kinds["no_source"] + kinds["marketing_only"] + kinds["numeric_mismatch"] > 0
     # the other supplier cannot pre-check (or even see) it
     assert real.get("globex-user", f"/tenders/{tender}/documents/{draft['doc_id']}/precheck").status_code == 404
+
+
+@pytest.mark.issue(16)
+def test_service_real_a_rivals_identical_draft_changes_no_claim_status(real: World, shared_pdfs: Path) -> None:
+    """The incident of issue 16 on the real parts: a rival uploads a byte-identical copy of a submission as its private
+    draft; the evaluator's view of the genuine supplier's claims (statuses, stances, links) stays exactly as it was."""
+    tender = real.standard_tender()
+    real.ingest("eva", GENOSS, shared_pdfs / GENOSS, role="paper", supplier="acme")
+    sub = real.ingest("eva", STENT.name, STENT, role="submission", supplier="acme")
+
+    def seen() -> tuple[bytes, dict[str, bytes]]:
+        listing = real.get("eva", f"/tenders/{tender}/claims?supplier=acme")
+        assert listing.status_code == 200
+        links = {c["claim"]["id"]: real.get("eva", f"/claims/{c['claim']['id']}/links?tender_id={tender}&supplier=acme").content
+                 for c in listing.json()["data"]}
+        return listing.content, links
+
+    before = seen()
+    statuses = {c["support_status"] for c in real.get("eva", f"/tenders/{tender}/claims?supplier=acme").json()["data"]}
+    assert statuses - {"not_checked"}, "the genuine submission must have been checked against its paper"
+    rival = real.ingest("globex-user", "our-draft.pdf", STENT, role="draft")
+    assert rival["doc_id"] == sub["doc_id"]
+    assert seen() == before
+    drafted = real.get("globex-user", f"/tenders/{tender}/claims?role=draft").json()["data"]
+    assert drafted and {c["support_status"] for c in drafted} == {"not_checked"}  # the rival uploaded no paper
