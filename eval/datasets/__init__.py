@@ -20,4 +20,5 @@ ADAPTERS = {
     "scifact": "eval.datasets.scifact",
     "nli4ct": "eval.datasets.nli4ct",
     "healthver": "eval.datasets.healthver",
+    "claim-check": "eval.datasets.claim_check",
 }

@@ -13,7 +13,7 @@ its links is the caller's (``api.evidence`` stores them for the party the check 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from extractor.schema import (
@@ -80,12 +80,13 @@ class _Checker:
             self._docs[doc_id] = self.store.get_document(doc_id)
         return self._docs[doc_id]
 
-    def check(self, claim: Claim) -> ClaimCheck:
+    def check(self, claim: Claim, *, cites: Sequence[str] = ()) -> ClaimCheck:
         from retrieval.numeric import check_numbers
         from retrieval.search import SearchFilters
 
         own = self.document(claim.doc_id)
         resolution = resolve_citations(claim, own, self.candidates)
+        resolution.doc_ids = list(dict.fromkeys([*resolution.doc_ids, *cites]))
         cited = [d for d in resolution.doc_ids if d in self.indexed]
         query = claim_query(claim)
         hits = []
@@ -193,6 +194,7 @@ def check_claims(
     classifier=None,
     scope: Collection[str] | None = None,
     settings=None,
+    cites: Mapping[str, Sequence[str]] | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> list[ClaimCheck]:
     """Check claims against the indexed documents (nothing is stored).
@@ -204,6 +206,8 @@ def check_claims(
         scope: Only these documents may serve as evidence (the service passes the supplier's papers in the tender, so
             one supplier's uploads never show up in another's checks); None: every stored document.
         settings: ``retrieval.settings.CheckSettings`` (default: its defaults).
+        cites: Claim id -> documents the claim cites besides those its own reference list names (the claim-check
+            harness checks each claim against the paper it is said to cite).
         progress: Called after each claim with (done, total).
     """
     from retrieval.settings import CheckSettings
@@ -217,7 +221,7 @@ def check_claims(
                        min_arm_score=settings.min_arm_score)
     results = []
     for i, claim in enumerate(claims, start=1):
-        results.append(checker.check(claim))
+        results.append(checker.check(claim, cites=(cites or {}).get(claim.id, ())))
         if progress:
             progress(i, len(claims))
     return results
