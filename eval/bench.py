@@ -149,9 +149,9 @@ def bench_search(folder: Path, *, queries: int = 300, embedder: str | None = Non
 def _search_material(folder: Path):
     """(passages, query texts) from a SciFact folder or a folder of PDFs."""
     if (folder / "corpus.jsonl").is_file():
-        from eval.datasets.scifact import _passages, default_split, load_claims, load_corpus
+        from eval.datasets.scifact import corpus_passages, default_split, load_claims, load_corpus
 
-        return _passages(load_corpus(folder)), [c["claim"] for c in load_claims(folder, default_split(folder))]
+        return corpus_passages(load_corpus(folder)), [c["claim"] for c in load_claims(folder, default_split(folder))]
     from extractor.errors import ConfigError
     from extractor.pipeline import parse_file
 
