@@ -36,3 +36,41 @@ def test_layers_hold_for_the_code() -> None:
 def test_layers_no_training_script_lives_in_a_runtime_package() -> None:
     trainers = [p.relative_to(REPO) for pkg in ("extractor", "retrieval", "api") for p in (REPO / pkg).rglob("train*.py")]
     assert trainers == []
+
+
+PACKAGES = ("extractor", "retrieval", "api", "eval", "prompts", "bench", "tests")
+
+
+def _project_imports() -> list[tuple[str, int, str, str]]:
+    """Every ``from <project module> import name`` in the project, lazy ones inside functions included."""
+    import ast
+
+    found = []
+    for pkg in PACKAGES:
+        for path in sorted((REPO / pkg).rglob("*.py")):
+            tree = ast.parse(path.read_text(), filename=str(path))
+            for node in ast.walk(tree):
+                if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module \
+                        and node.module.split(".")[0] in PACKAGES[:5]:
+                    found += [(str(path.relative_to(REPO)), node.lineno, node.module, a.name) for a in node.names]
+    return found
+
+
+def test_layers_every_project_import_resolves() -> None:
+    """A rename that leaves a lazy import behind fails here, not in the one slow test that reaches it."""
+    import importlib
+
+    broken = []
+    for where, line, module, name in _project_imports():
+        try:
+            mod = importlib.import_module(module)
+        except ImportError as e:
+            broken.append(f"{where}:{line}: {module}: {e}")
+            continue
+        if name != "*" and not hasattr(mod, name):
+            try:
+                importlib.import_module(f"{module}.{name}")
+            except ImportError:
+                broken.append(f"{where}:{line}: {module} has no {name}")
+    assert len(_project_imports()) > 100
+    assert broken == [], "\n".join(broken)
