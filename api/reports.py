@@ -47,7 +47,9 @@ from retrieval.checking.verdicts import (
     NUMERIC_LABELS,
     SUPPORT_LABELS,
     SUPPORT_THRESHOLD,
+    VERDICT_LABELS,
     best_link,
+    claim_verdict,
     numeric_status,
     support_status,
 )
@@ -330,6 +332,7 @@ def _claim_row(item: ClaimEvidence, *, threshold: float) -> dict:
     status, deciding = support_status(item.links, threshold=threshold)
     counter = _counter_link(item.links, status, threshold)
     num_status, num_link = numeric_status(item.links)
+    verdict = claim_verdict(item.links, item.passages, threshold=threshold)
     return {
         "id": c.id,
         "doc_id": c.doc_id,
@@ -361,6 +364,7 @@ def _claim_row(item: ClaimEvidence, *, threshold: float) -> dict:
             "counter_evidence": _link_ref(counter, item) if counter is not None else None,
         },
         "numeric": _numeric(num_status, num_link, item),
+        "verdict": {"status": verdict.status.value, "label": VERDICT_LABELS[verdict.status], "reason": verdict.reason},
         "review": _review(item.review),
     }
 
@@ -410,6 +414,8 @@ def _link_ref(link: SupportLink, item: ClaimEvidence) -> dict:
         "score": link.score,
         "retrieval_score": link.retrieval_score,
         "cited": link.cited,
+        "method": link.method,
+        "sentence": link.evidence,
     }
 
 
@@ -514,7 +520,7 @@ CSV_COLUMNS: tuple[str, ...] = (
     "comparator", "population", "timepoint", "quantities", "evidence_level", "hedged", "citations",
     "support_status", "evidence_document", "evidence_page", "evidence_stance", "evidence_score", "evidence_cited", "evidence_excerpt",
     "numeric_verdict", "numeric_claimed", "numeric_claimed_value", "numeric_found", "numeric_found_value", "numeric_recomputed_from",
-    "numeric_note", "review_state", "reviewer", "review_reason", "reviewed_at",
+    "numeric_note", "review_state", "reviewer", "review_reason", "reviewed_at", "verdict", "verdict_reason",
 )
 """The worksheet CSV's columns, in order; a new column is only ever appended."""
 
@@ -591,6 +597,8 @@ def worksheet_csv(report: dict) -> str:
                 "reviewer": _text(rev["reviewer"]),
                 "review_reason": _text(rev["reason"]),
                 "reviewed_at": rev["at"] or "",
+                "verdict": r["verdict"]["status"],
+                "verdict_reason": _text(r["verdict"]["reason"]),
             }
             writer.writerow([row[c] for c in CSV_COLUMNS])
     return out.getvalue()
@@ -972,6 +980,7 @@ def _claim_html(r: dict) -> str:
         f'<header><span class="cid">{_e(r["id"])}</span><h3>{_e(r["document"])}, p. {_e(r["page"])}</h3>{"".join(badges)}</header>',
         f"<blockquote>{_e(r['quote'])}</blockquote>",
         '<dl class="fields">' + "".join(f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>" for k, v in fields) + "</dl>",
+        f'<div class="block"><h4>Verdict: {_e(r["verdict"]["label"])}</h4><div>{_e(r["verdict"]["reason"])}</div></div>',
         f'<div class="block"><h4>Support</h4><div>{_e(s["explanation"])}</div></div>',
         _link_html("Source passage", s["evidence"]),
         _link_html("Counter-evidence", s["counter_evidence"]),

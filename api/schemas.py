@@ -207,6 +207,8 @@ class ClaimItem(_Public):
     review_state: ReviewState | None = Field(default=None, description="pending, accepted, rejected or corrected (tender views only).")
     support_status: str = Field(description="supported, supported_other_source, contradicted, unsupported or not_checked.")
     numeric_status: str = Field(description="match, mismatch, not_comparable or not_checked.")
+    verdict: str = Field(description="The one claim-level verdict: supported, contradicted, numbers_differ, not_enough_info or "
+                         "not_checked (retrieval.checking.verdicts.claim_verdict).")
     stances: dict[str, int] = Field(description="Links per stance.")
 
 
@@ -243,6 +245,8 @@ class ClaimVersionPublic(_Public):
 class ClaimDetail(ClaimItem):
     original: Claim = Field(description="The claim as extracted (version 0).")
     links: list[LinkPublic] = Field(description="Support links, best first.")
+    verdict_reason: str = Field(default="", description="Why the verdict is what it is, in words, quoting the sentence it rests "
+                                "on and its page.")
     reviews: list[ReviewPublic] = Field(default_factory=list, description="Review decisions in this tender, oldest first.")
     versions: list[ClaimVersionPublic] = Field(default_factory=list, description="Every version in this tender, oldest first.")
 

@@ -12,7 +12,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 from api.reports import ClaimEvidence, latest_decision
-from retrieval.checking.verdicts import numeric_status, support_status
+from retrieval.checking.verdicts import claim_verdict, numeric_status, support_status
 from api.store.service import owner_context
 from extractor.schema import Claim, Passage, ReviewDecision, SupportLink
 
@@ -49,6 +49,10 @@ class ClaimView:
         return numeric_status(self.links)[0].value
 
     @property
+    def verdict(self) -> str:
+        return claim_verdict(self.links).status.value
+
+    @property
     def stances(self) -> dict[str, int]:
         return dict(Counter(lk.stance.value for lk in self.links))
 
@@ -56,7 +60,7 @@ class ClaimView:
         """The ``ClaimItem`` response body."""
         return {"claim": self.claim, "version": self.version, "tender_id": self.tender_id, "supplier_id": self.supplier_id,
                 "review_state": self.review_state, "support_status": self.support_status, "numeric_status": self.numeric_status,
-                "stances": self.stances}
+                "verdict": self.verdict, "stances": self.stances}
 
 
 def claim_views(services, owners: list[dict], *, tender_id: str | None) -> list[ClaimView]:
@@ -128,6 +132,11 @@ def filter_views(views: list[ClaimView], *, domain: str | None = None, category:
             continue
         out.append(v)
     return out
+
+
+def verdict_reason(links: list[SupportLink], bodies: list[dict]) -> str:
+    """The claim-level verdict's reason, with the pages of the passages in ``bodies`` (from :func:`link_bodies`)."""
+    return claim_verdict(links, {b["link"].passage_id: b["passage"] for b in bodies if b["passage"] is not None}).reason
 
 
 def link_bodies(services, links: list[SupportLink], owner: dict) -> list[dict]:

@@ -314,6 +314,17 @@ class NumericStatus(str, Enum):
     not_checked = "not_checked"
 
 
+class ClaimVerdict(str, Enum):
+    """The one verdict a claim gets from its links (``retrieval.checking.verdicts.claim_verdict``): its support and
+    numeric statuses read together, precision first."""
+
+    supported = "supported"
+    contradicted = "contradicted"
+    numbers_differ = "numbers_differ"
+    not_enough_info = "not_enough_info"
+    not_checked = "not_checked"
+
+
 class NumericCheck(_Model):
     """A claim's numbers checked against a passage's."""
 
@@ -334,6 +345,10 @@ class SupportLink(_Model):
     retrieval_score: float = Field(default=0.0, description="Score of the passage in retrieval.")
     numeric: NumericCheck | None = Field(default=None, description="Numbers of the claim against the passage.")
     cited: bool = Field(default=False, description="True when the passage comes from a document the claim cites.")
+    method: str = Field(default="stance.classifier", description="What judged the stance: 'stance.classifier' (the pair "
+                        "classifier over the passage) or 'structure.logistic.v1' (the claim's direction against the trial's finding).")
+    evidence: str | None = Field(default=None, description="The sentence the stance rests on, verbatim from the passage's document.")
+    evidence_span: Span | None = Field(default=None, description="Where that sentence lies in the passage's document text.")
 
 
 class Decision(str, Enum):

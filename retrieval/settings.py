@@ -26,6 +26,11 @@ class CheckSettings(BaseModel):
         default=0.5, ge=0.0, le=1.0,
         description="How well a cited trial's outcome must match the claim's before its arm numbers are used to recompute the effect.",
     )
+    structure: bool = Field(
+        default=True,
+        description="Judge claims that state a direction by structure (the claim's direction against the cited trial's finding, "
+        "retrieval.checking.structure) before the pair classifier; off: the classifier alone.",
+    )
 
 
 class RetrievalSettings(BaseModel):

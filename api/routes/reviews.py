@@ -15,7 +15,7 @@ from api.deps import CurrentUser, ServicesDep, StaffUser
 from api.routes.documents import CategoryQ, DomainQ, LimitQ, OffsetQ, StanceQ, SupplierQ, _v
 from api.schemas import ClaimDetail, ClaimItem, Page, ReviewCreate, ReviewPublic, ReviewState
 from api.viewcache import JSONBytes, page_json
-from api.views import claim_view, filter_views, link_bodies, view_owner
+from api.views import claim_view, filter_views, link_bodies, verdict_reason, view_owner
 
 router = APIRouter(prefix="/tenders/{tender_id}", tags=["review"])
 
@@ -78,7 +78,9 @@ def _claim_detail(services, view, tender_id: str, claim_id: str, user) -> dict:
     body = view.item()
     if user.role == "supplier":  # review work is the evaluators'; a supplier sees its claim as extracted
         body.update(claim=view.original, version=0, review_state=None)
-    return {**body, "original": view.original, "links": link_bodies(services, view.links, view_owner(view)), "reviews": reviews, "versions": versions}
+    bodies = link_bodies(services, view.links, view_owner(view))
+    return {**body, "original": view.original, "links": bodies, "verdict_reason": verdict_reason(view.links, bodies), "reviews": reviews,
+            "versions": versions}
 
 
 @router.post("/claims/{claim_id}/reviews", response_model=ReviewPublic, status_code=201)

@@ -139,6 +139,7 @@ def run(data: Path, split: str, *, limit: int | None = None, **_: object) -> dic
             row["stance"] = _STANCE_OF.get(status.value, "not_enough_info")
             row["numeric"] = numeric_status(check.links)[0].value
             row["evidence"] = link.passage_id if link is not None else None
+            row["decided_by"] = link.method if link is not None else None
             rows.append(row)
     return _score(rows, missing, parse_s=parse_s, check_s=check_s, classifier=classifier.name)
 
@@ -162,7 +163,8 @@ def _score(rows: list[dict], missing: Counter, *, parse_s: float, check_s: float
     for variant in ("nei-from", "nei-outcome-from"):
         idx = [r for r in stance if f"-{variant}-" in r["id"]]
         if idx:
-            by_variant[variant] = {"n": len(idx), "said_not_enough_info": round(sum(r["stance"] == "not_enough_info" for r in idx) / len(idx), 4)}
+            said = sum(r["stance"] == "not_enough_info" for r in idx)
+            by_variant[variant] = {"n": len(idx), "said_not_enough_info": round(said / len(idx), 4)}
     return {
         "examples": len(rows),
         "stance_examples": len(stance),
@@ -179,6 +181,9 @@ def _score(rows: list[dict], missing: Counter, *, parse_s: float, check_s: float
         "per_label": scores["per_label"],
         "per_numeric_label": per_numeric,
         "confusion": {g: dict(Counter(r["stance"] for r in stance if r["gold"] == g)) for g in STANCES},
+        "decided_by": {method: {"n": sum(1 for r in stance if r.get("decided_by") == method),
+                                "said": dict(Counter(r["stance"] for r in stance if r.get("decided_by") == method))}
+                       for method in sorted({r["decided_by"] for r in stance if r.get("decided_by")})},
         "numeric_predicted": dict(Counter(r["numeric"] for r in numeric)),
         "not_enough_info_variants": by_variant,
         "claims_not_extracted": dict(missing),

@@ -31,6 +31,8 @@ from retrieval.citations import CitedCandidate, resolve_citations
 
 EVIDENCE_KINDS = (DocumentKind.clinical_paper.value, DocumentKind.other.value)
 """Kinds of document searched across the collection: another supplier's submission is never evidence."""
+STRUCTURE = "structure.logistic.v1"
+"""The ``SupportLink.method`` of the structure judge's links (``retrieval.checking.structure``)."""
 
 _MARKER = re.compile(r"\s*(\[\s*\d+(?:\s*[-–,]\s*\d+)*\s*\]|\(\s*[A-Z][A-Za-z'-]+(?: et al\.?)?,? \d{4}[a-z]?\s*\))")
 
@@ -64,9 +66,9 @@ def candidates_for(source, *, scope: Collection[str] | None = None) -> list[Cite
 
 class _Checker:
     def __init__(self, source, searcher, classifier, *, scope: Collection[str] | None, cited_k: int, other_k: int,
-                 min_arm_score: float) -> None:
+                 min_arm_score: float, structure: bool = True) -> None:
         self.store, self.searcher, self.classifier = source, searcher, classifier
-        self.min_arm_score = min_arm_score
+        self.min_arm_score, self.structure = min_arm_score, structure
         self.scope = set(scope) if scope is not None else None
         self.cited_k, self.other_k = cited_k, other_k
         self.indexed = searcher.bm25.doc_ids() if hasattr(searcher, "bm25") else searcher.doc_ids()
@@ -110,9 +112,50 @@ class _Checker:
             score, was_cited = retrieval.get(pid, (0.0, True))
             links.append(SupportLink(claim_id=claim.id, passage_id=pid, stance=pred.stance, score=round(pred.score, 4),
                                      retrieval_score=round(float(score), 4), numeric=numeric, cited=was_cited))
-        links.sort(key=lambda lk: (lk.stance.value == "not_enough_info", not lk.cited, -lk.score))
+        structural = self._structure(claim, cited, texts, arm_links)
+        if structural is not None:
+            links = [lk for lk in links if lk.passage_id != structural.passage_id]
+            links.append(structural)
+        links.sort(key=lambda lk: (lk.method == STRUCTURE, lk.stance.value != "not_enough_info", lk.cited, lk.score), reverse=True)
         return ClaimCheck(claim=claim, links=links, cited_doc_ids=resolution.doc_ids, unresolved_keys=resolution.unresolved,
                           evidence_level=self._level(claim, resolution.doc_ids))
+
+    def _structure(self, claim: Claim, cited: Sequence[str], texts: dict[str, str],
+                   arm_links: dict[str, NumericCheck]) -> SupportLink | None:
+        """The structure judge's link: the claim's direction against the finding of the cited trial that reads clearest.
+
+        None when the judge is not packaged, the claim states no direction or outcome, or no cited paper has a finding
+        sentence to read.
+        """
+        from retrieval.checking.structure import get_structure_judge, read_findings
+        from retrieval.numeric import check_numbers
+
+        judge = get_structure_judge() if self.structure else None
+        if judge is None or not cited or not claim.outcome or claim.direction.value == "unspecified":
+            return None
+        best = None
+        for doc_id in cited:
+            doc = self.document(doc_id)
+            findings = read_findings(doc, intervention=claim.intervention or "", comparator=claim.comparator or "", outcome=claim.outcome)
+            verdict = judge.judge(claim.direction, findings)
+            if verdict is None or verdict.finding is None:
+                continue
+            sided = max(verdict.probabilities["supports"], verdict.probabilities["contradicts"]) if verdict.stance.value != \
+                "not_enough_info" else 0.0
+            if best is None or sided > best[0]:
+                best = (sided, doc, verdict)
+        if best is None:
+            return None
+        _, doc, verdict = best
+        sentence = verdict.finding.sentence
+        pid = _passage_at(doc, sentence.span.start)
+        if pid is None:
+            return None
+        if pid not in texts:
+            texts[pid] = self.store.get_passages([pid])[pid].text
+        return SupportLink(claim_id=claim.id, passage_id=pid, stance=verdict.stance, score=round(verdict.probability, 4), cited=True,
+                           numeric=arm_links.get(pid) or check_numbers(claim, texts[pid]), method=STRUCTURE, evidence=sentence.text,
+                           evidence_span=sentence.span)
 
     def _level(self, claim: Claim, cited: Sequence[str]) -> EvidenceLevel:
         """The claim's evidence level read from its own reference entries, or the cited papers' design when stronger
@@ -218,7 +261,7 @@ def check_claims(
 
         classifier = get_stance_classifier()
     checker = _Checker(source, searcher, classifier, scope=scope, cited_k=settings.cited_k, other_k=settings.other_k,
-                       min_arm_score=settings.min_arm_score)
+                       min_arm_score=settings.min_arm_score, structure=settings.structure)
     results = []
     for i, claim in enumerate(claims, start=1):
         results.append(checker.check(claim, cites=(cites or {}).get(claim.id, ())))

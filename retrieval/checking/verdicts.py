@@ -1,12 +1,16 @@
-"""The verdicts a claim gets from its support links: its support status and its numeric status.
+"""The verdicts a claim gets from its support links: its support status, its numeric status, and the one claim-level
+verdict that reads the two together with the reason in words.
 
 Both the worksheet and the pre-check (``api.reports``), the claim listings of the service and the command line read
-a claim's verdict through these two rules, so an evaluator and a supplier see the same verdict for the same links.
+a claim's verdict through these rules, so an evaluator and a supplier see the same verdict for the same links.
 """
 
 from __future__ import annotations
 
-from extractor.schema import NumericStatus, NumericVerdict, Stance, SupportLink, SupportStatus
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from extractor.schema import ClaimVerdict, NumericStatus, NumericVerdict, Passage, Stance, SupportLink, SupportStatus
 
 SUPPORT_THRESHOLD = 0.5
 """Score a link needs to count as supporting or contradicting."""
@@ -35,6 +39,9 @@ def support_status(links: list[SupportLink], *, threshold: float = SUPPORT_THRES
     contradicting):
 
     1. no links at all: ``not_checked`` (no link);
+    1a. a link of the structure judge on a cited paper (``retrieval.checking.structure``): its stance decides, already
+       thresholded for precision (contradicts -> ``contradicted``, supports -> ``supported``, not enough info ->
+       ``unsupported``), and the classifier's links are kept as the passages shown beside it;
     2. some link contradicts, and no link supports with a higher score: ``contradicted``
        (the strongest contradicting link; a tie goes to the contradiction);
     3. a passage from a document the claim cites supports it: ``supported`` (the strongest such link);
@@ -44,6 +51,14 @@ def support_status(links: list[SupportLink], *, threshold: float = SUPPORT_THRES
     """
     if not links:
         return SupportStatus.not_checked, None
+    judged = [lk for lk in links if lk.method != "stance.classifier" and lk.cited]
+    if judged:  # the structure judge read the cited trial's finding: it decides, and abstains as not_enough_info
+        best = max(judged, key=lambda lk: (lk.stance is not Stance.not_enough_info, lk.score))
+        if best.stance is Stance.contradicts:
+            return SupportStatus.contradicted, best
+        if best.stance is Stance.supports:
+            return SupportStatus.supported, best
+        return SupportStatus.unsupported, best
     strong = [lk for lk in links if lk.score >= threshold]
     supports = [lk for lk in strong if lk.stance is Stance.supports]
     contradicts = [lk for lk in strong if lk.stance is Stance.contradicts]
@@ -84,9 +99,80 @@ def numeric_status(links: list[SupportLink]) -> tuple[NumericStatus, SupportLink
     return NumericStatus.mismatch, best_link(pool)
 
 
+VERDICT_LABELS: dict[ClaimVerdict, str] = {
+    ClaimVerdict.supported: "Supported",
+    ClaimVerdict.contradicted: "Contradicted",
+    ClaimVerdict.numbers_differ: "Numbers differ",
+    ClaimVerdict.not_enough_info: "Not enough information",
+    ClaimVerdict.not_checked: "Not checked",
+}
+QUOTE_CHARS = 240
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """A claim's one verdict, the reason in words, and the link (so the passage, page and sentence) it rests on."""
+
+    status: ClaimVerdict
+    reason: str
+    link: SupportLink | None
+
+
+def claim_verdict(links: list[SupportLink], passages: Mapping[str, Passage] | None = None, *,
+                  threshold: float = SUPPORT_THRESHOLD) -> Verdict:
+    """The claim-level verdict from its links, precision first.
+
+    ``contradicted`` when :func:`support_status` says so; else ``numbers_differ`` when :func:`numeric_status` finds a
+    mismatch on a cited or relevant passage; else ``supported`` (by a cited source, or by another one, which the
+    reason says); else ``not_enough_info``, with the closest passage still named; ``not_checked`` with no links.
+    The reason quotes the sentence the verdict rests on (the structure judge's finding sentence, or the start of the
+    passage) and its page, from ``passages`` (passage id -> Passage) when given.
+    """
+    status, link = support_status(links, threshold=threshold)
+    if status is SupportStatus.not_checked:
+        return Verdict(ClaimVerdict.not_checked, "No passage has been checked against this claim yet.", None)
+    if status is SupportStatus.contradicted and link is not None:
+        return Verdict(ClaimVerdict.contradicted, f"The cited source reports {_said(link, passages)}, against the claim."
+                       if link.cited else f"A source the claim does not cite reports {_said(link, passages)}, against the claim.",
+                       link)
+    num, num_link = numeric_status(links)
+    if num is NumericStatus.mismatch and num_link is not None and num_link.numeric is not None:
+        check = num_link.numeric
+        claimed = check.claimed.text if check.claimed is not None else "a figure"
+        found = check.found.text if check.found is not None else "another figure"
+        how = f" (recomputed {check.recomputed_from})" if check.recomputed_from else ""
+        return Verdict(ClaimVerdict.numbers_differ, f"The claim gives {claimed}; the source gives {found}{how}{_page(num_link, passages)}.",
+                       num_link)
+    if status is SupportStatus.supported and link is not None:
+        return Verdict(ClaimVerdict.supported, f"The cited source reports {_said(link, passages)}.", link)
+    if status is SupportStatus.supported_other_source and link is not None:
+        return Verdict(ClaimVerdict.supported, f"A source the claim does not cite reports {_said(link, passages)}; no cited source does.",
+                       link)
+    if link is None:
+        return Verdict(ClaimVerdict.not_enough_info, f"{len(links)} passage(s) checked; none settles the claim.", None)
+    return Verdict(ClaimVerdict.not_enough_info,
+                   f"{len(links)} passage(s) checked; none settles the claim. The closest: {_said(link, passages)}.", link)
+
+
+def _said(link: SupportLink, passages: Mapping[str, Passage] | None) -> str:
+    passage = (passages or {}).get(link.passage_id)
+    text = link.evidence or (passage.text if passage is not None else "")
+    text = " ".join(text.split())
+    if len(text) > QUOTE_CHARS:
+        text = text[:QUOTE_CHARS].rsplit(" ", 1)[0] + " …"
+    quoted = f"“{text}”" if text else f"passage {link.passage_id}"
+    return quoted + _page(link, passages)
+
+
+def _page(link: SupportLink, passages: Mapping[str, Passage] | None) -> str:
+    passage = (passages or {}).get(link.passage_id)
+    return f", p. {passage.page}" if passage is not None else ""
+
+
 def best_link(links: list[SupportLink]) -> SupportLink | None:
     """The link with the highest score (then retrieval score), or None."""
     return max(links, key=lambda lk: (lk.score, lk.retrieval_score), default=None)
 
 
-__all__ = ["NUMERIC_LABELS", "SUPPORT_LABELS", "SUPPORT_THRESHOLD", "best_link", "numeric_status", "support_status"]
+__all__ = ["NUMERIC_LABELS", "SUPPORT_LABELS", "SUPPORT_THRESHOLD", "VERDICT_LABELS", "Verdict", "best_link", "claim_verdict",
+           "numeric_status", "support_status"]

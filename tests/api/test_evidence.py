@@ -8,6 +8,9 @@ from pathlib import Path
 import pytest
 
 from api.evidence import check_claims, claim_query, delete_document, index_document, support_document
+from retrieval.checking.check import STRUCTURE
+from retrieval.checking.verdicts import support_status
+from retrieval.settings import CheckSettings
 from extractor.claims import extract_claims
 from extractor.pipeline import parse_file
 from extractor.schema import Reference, Span, Stance
@@ -118,10 +121,12 @@ def test_evidence_claim_query_drops_citation_markers(world) -> None:
 
 
 def test_evidence_cited_paper_first_numbers_recomputed_and_stored(world) -> None:
+    """The classifier's path (the structure judge off): cited passages first, arm numbers recomputed, links stored."""
     store, searcher, ids = world
     classifier = KeywordStance()
     claims = store.list_claims(ids["bid.md"])
-    checks = {c.claim.quote.split(" by ")[-1][:3]: c for c in check_claims(claims, store=store, searcher=searcher, classifier=classifier)}
+    checks = {c.claim.quote.split(" by ")[-1][:3]: c for c in check_claims(claims, store=store, searcher=searcher, classifier=classifier,
+                                                                           settings=CheckSettings(structure=False))}
     right, wrong = checks["45%"], checks["30%"]
     assert right.cited_doc_ids == [ids["paper.md"]] and right.unresolved_keys == []
     best = right.best
@@ -135,8 +140,24 @@ def test_evidence_cited_paper_first_numbers_recomputed_and_stored(world) -> None
     assert ids["bid.md"] not in linked_docs and ids["rival.md"] not in linked_docs
     # stored, and a second check replaces rather than adds
     assert len(store.list_support_links(claim_id=right.claim.id)) == len(right.links)
-    again = check_claims([right.claim], store=store, searcher=searcher, classifier=classifier)
+    again = check_claims([right.claim], store=store, searcher=searcher, classifier=classifier, settings=CheckSettings(structure=False))
     assert len(store.list_support_links(claim_id=right.claim.id)) == len(again[0].links)
+
+
+def test_evidence_structure_judge_reads_the_cited_finding_and_grounds_it(world) -> None:
+    """With the structure judge on, the claim's direction is judged against the cited trial's finding sentence; the link
+    says so, quotes the sentence and its span slices back to the paper; a count without a stated effect is not read as one."""
+    store, searcher, ids = world
+    claims = [c for c in store.list_claims(ids["bid.md"]) if "[1]" in c.quote]
+    for check in check_claims(claims, store=store, searcher=searcher, classifier=KeywordStance()):
+        [judged] = [lk for lk in check.links if lk.method == STRUCTURE]
+        paper = store.get_document(ids["paper.md"])
+        assert judged.cited and judged.evidence and paper.text[judged.evidence_span.start:judged.evidence_span.end] == judged.evidence
+        assert "Surgical site infection occurred in 12/200" in judged.evidence
+        assert judged.stance is not Stance.contradicts  # "occurred in 12/200 ... and 22/200" states no direction to contradict
+        assert support_status(check.links)[1] is judged  # the judge decides; the classifier's passages are shown beside it
+        stored = {lk.passage_id: lk for lk in store.list_support_links(claim_id=check.claim.id)}
+        assert stored[judged.passage_id].method == STRUCTURE and stored[judged.passage_id].evidence == judged.evidence
 
 
 def test_evidence_unresolved_reference_is_reported_and_collection_searched(world) -> None:

@@ -1,0 +1,94 @@
+"""The structure judge: a claim's direction against the cited trial's finding, with precision-first abstention."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from extractor.pipeline import parse_file
+from extractor.schema import Direction, DocumentKind, Stance
+from retrieval.checking.structure import FEATURES, WEIGHTS_PATH, StructureJudge, features, read_findings
+
+TRIAL = """# Silver foam dressing versus gauze after caesarean section: a randomised controlled trial
+
+## Abstract
+
+We randomised 400 women to a silver foam dressing or gauze after caesarean section.
+
+## Results
+
+Surgical site infection was significantly lower with the silver foam dressing than with gauze (6% vs 11%, p = 0.01).
+
+Pain scores at day 3 did not differ significantly between the silver foam dressing and gauze (p = 0.62).
+
+Length of hospital stay was similar in the two groups.
+"""
+
+
+@pytest.fixture(scope="module")
+def trial(tmp_path_factory) -> object:
+    path = Path(tmp_path_factory.mktemp("structure")) / "trial.md"
+    path.write_text(TRIAL)
+    return parse_file(path, kind=DocumentKind.clinical_paper)
+
+
+@pytest.fixture(scope="module")
+def judge() -> StructureJudge:
+    assert WEIGHTS_PATH.is_file(), "train it: python -m eval.training.train_structure --data ../shared/data/evidence_inference"
+    return StructureJudge()
+
+
+def _verdict(judge, trial, direction: Direction, outcome: str):
+    findings = read_findings(trial, intervention="silver foam dressing", comparator="gauze", outcome=outcome)
+    return judge.judge(direction, findings), findings
+
+
+def test_structure_finds_the_result_sentence_for_the_outcome(trial) -> None:
+    findings = read_findings(trial, intervention="silver foam dressing", comparator="gauze", outcome="surgical site infection")
+    assert findings and "Surgical site infection was significantly lower" in findings[0].sentence.text
+    assert trial.text[findings[0].sentence.span.start:findings[0].sentence.span.end] == findings[0].sentence.text
+    assert findings[0].outcome_coverage == 1.0
+
+
+def test_structure_the_same_direction_supports(judge, trial) -> None:
+    verdict, _ = _verdict(judge, trial, Direction.decrease, "surgical site infection")
+    assert verdict.stance is Stance.supports and "significantly lower" in verdict.finding.sentence.text
+
+
+def test_structure_the_opposite_direction_contradicts(judge, trial) -> None:
+    verdict, _ = _verdict(judge, trial, Direction.increase, "surgical site infection")
+    assert verdict.stance is Stance.contradicts
+    assert verdict.probability >= judge.thresholds[Stance.contradicts]
+
+
+def test_structure_no_significant_difference_is_read_as_such(judge, trial) -> None:
+    same, _ = _verdict(judge, trial, Direction.no_difference, "pain scores")
+    claimed_effect, _ = _verdict(judge, trial, Direction.decrease, "pain scores")
+    assert same.probabilities["supports"] > claimed_effect.probabilities["supports"]
+    assert claimed_effect.stance is not Stance.supports
+
+
+def test_structure_an_outcome_the_trial_does_not_report_is_not_enough_info(judge, trial) -> None:
+    verdict, findings = _verdict(judge, trial, Direction.decrease, "all-cause mortality at one year")
+    assert verdict is None or verdict.stance is Stance.not_enough_info
+    assert all(f.outcome_coverage == 0.0 for f in findings)
+
+
+def test_structure_no_direction_no_verdict(judge, trial) -> None:
+    findings = read_findings(trial, intervention="silver foam dressing", comparator="gauze", outcome="surgical site infection")
+    assert features(Direction.unspecified, findings) is None and judge.judge(Direction.unspecified, findings) is None
+
+
+def test_structure_calibration_is_monotonic_in_the_evidence_for_the_claim(judge) -> None:
+    """More probability that the trial found the claimed direction never lowers the judge's belief that it supports."""
+    base = np.array([0.5, 0.3, 0.2, 0.0, 1.0, 1.0, 0.5, 0.5, 0.8])
+    assert len(base) == len(FEATURES)
+    supports = []
+    for p in np.linspace(0.0, 1.0, 11):
+        x = base.copy()
+        x[0], x[1] = p, (1 - p) / 2
+        supports.append(judge.probabilities(x)[0])
+    assert all(b >= a - 1e-9 for a, b in zip(supports, supports[1:])), supports
+    assert judge.thresholds[Stance.contradicts] > 0.5
