@@ -298,6 +298,15 @@ def _stance_style(stance: str) -> str:
     return {"supports": "green", "contradicts": "red"}.get(stance, "dim")
 
 
+_VERDICT_STYLE = {"supported": "green", "contradicted": "red", "numbers_differ": "red"}
+
+
+def _verdict(check, passages: dict):
+    from retrieval.checking.verdicts import claim_verdict
+
+    return claim_verdict(check.links, passages)
+
+
 def _numeric_text(link) -> str:
     if link.numeric is None or link.numeric.verdict.value == "not_comparable":
         return "numbers: not comparable"
@@ -311,6 +320,8 @@ def _check_json(check, passages: dict, names: dict) -> dict:
         "cited_documents": check.cited_doc_ids,
         "unresolved_references": check.unresolved_keys,
         "evidence_level": check.evidence_level.value if check.evidence_level else None,
+        "verdict": {"status": (v := _verdict(check, passages)).status.value, "reason": v.reason,
+                    "passage_id": v.link.passage_id if v.link is not None else None},
         "links": [{**lk.model_dump(mode="json"), "document": names.get(passages[lk.passage_id].doc_id),
                    "page": passages[lk.passage_id].page, "text": passages[lk.passage_id].text} for lk in check.links],
     }
@@ -346,12 +357,18 @@ def check_claim_cmd(
     cites = ", ".join(c.marker for c in claim.citations) or "none"
     out.print(f"cites: {cites}; resolved to {len(check.cited_doc_ids)} ingested paper(s)"
               + (f"; not ingested: references {', '.join(check.unresolved_keys)}" if check.unresolved_keys else ""))
+    verdict = _verdict(check, passages)
+    out.print(f"verdict: [{_VERDICT_STYLE.get(verdict.status.value, 'dim')}]{verdict.status.value.replace('_', ' ')}[/]")
+    out.print("   " + verdict.reason, markup=False)
     if not check.links:
         out.print("no candidate passages: ingest the papers it cites, then run `vbp check-claim` again.")
     for rank, lk in enumerate(check.links, start=1):
         p = passages[lk.passage_id]
-        out.print(f"[bold]{rank}.[/] [{_stance_style(lk.stance.value)}]{lk.stance.value}[/] {lk.score:.2f}"
+        judged = {"structure.logistic.v1": " by structure", "retrieval": " (not judged)"}.get(lk.method, "")
+        out.print(f"[bold]{rank}.[/] [{_stance_style(lk.stance.value)}]{lk.stance.value}[/] {lk.score:.2f}{judged}"
                   f"{' (cited)' if lk.cited else ''} — {names.get(p.doc_id, p.doc_id[:12])} p{p.page} {p.section or '-'}")
+        if lk.evidence:
+            out.print("   finding: " + _short(lk.evidence, 300), markup=False)
         out.print("   " + _numeric_text(lk))
         out.print("   " + _short(p.text.replace("\n", " "), 300), markup=False)
 
@@ -393,21 +410,21 @@ def support(
         return
     counts: dict[str, int] = {}
     table = Table(title=f"{doc.filename}: {len(checks)} claims", title_justify="left")
-    for col, kw in (("page", {}), ("claim", {"overflow": "fold", "ratio": 3}), ("best", {}), ("source", {"overflow": "fold", "ratio": 1}),
-                    ("numbers", {})):
+    for col, kw in (("page", {}), ("claim", {"overflow": "fold", "ratio": 3}), ("verdict", {}),
+                    ("source", {"overflow": "fold", "ratio": 1}), ("numbers", {})):
         table.add_column(col, **kw)
     for c in checks:
-        best = c.best
-        stance = best.stance.value if best else "no passage"
-        counts[stance] = counts.get(stance, 0) + 1
+        verdict = _verdict(c, passages)
+        status = verdict.status.value
+        counts[status] = counts.get(status, 0) + 1
         source, numbers = "", ""
-        if best:
-            p = passages[best.passage_id]
-            source = f"{names.get(p.doc_id, p.doc_id[:12])} p{p.page}{' (cited)' if best.cited else ''}"
-            verdicts = {lk.numeric.verdict.value for lk in c.links if lk.numeric}
-            numbers = "match" if "match" in verdicts else "mismatch" if "mismatch" in verdicts else "-"
-        table.add_row(str(c.claim.page), _short(c.claim.quote, 160), f"[{_stance_style(stance)}]{stance}[/] {best.score:.2f}" if best
-                      else stance, source, numbers)
+        if verdict.link is not None:
+            p = passages[verdict.link.passage_id]
+            source = f"{names.get(p.doc_id, p.doc_id[:12])} p{p.page}{' (cited)' if verdict.link.cited else ''}"
+        found = {lk.numeric.verdict.value for lk in c.links if lk.numeric}
+        numbers = "match" if "match" in found else "mismatch" if "mismatch" in found else "-"
+        table.add_row(str(c.claim.page), _short(c.claim.quote, 160),
+                      f"[{_VERDICT_STYLE.get(status, 'dim')}]{status.replace('_', ' ')}[/]", source, numbers)
     out.print(table)
     out.print(", ".join(f"{n} {k}" for k, n in sorted(counts.items())))
 

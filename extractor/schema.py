@@ -346,7 +346,9 @@ class SupportLink(_Model):
     numeric: NumericCheck | None = Field(default=None, description="Numbers of the claim against the passage.")
     cited: bool = Field(default=False, description="True when the passage comes from a document the claim cites.")
     method: str = Field(default="stance.classifier", description="What judged the stance: 'stance.classifier' (the pair "
-                        "classifier over the passage) or 'structure.logistic.v1' (the claim's direction against the trial's finding).")
+                        "classifier over the passage), 'structure.logistic.v1' (the claim's direction against the trial's finding) "
+                        "or 'retrieval' (a passage found for a claim the structure judge decided, not judged itself: "
+                        "stance not_enough_info, score 0).")
     evidence: str | None = Field(default=None, description="The sentence the stance rests on, verbatim from the passage's document.")
     evidence_span: Span | None = Field(default=None, description="Where that sentence lies in the passage's document text.")
 

@@ -31,8 +31,9 @@ SEED = 13
 DIRECTIONS = (Direction.increase, Direction.decrease, Direction.no_difference)
 
 
-def build_examples(data: Path, *, articles: int, seed: int = SEED) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict]:
-    """``(X, y, groups, counts)``: features, class indices (of ``CLASSES``) and article ids."""
+def build_examples(data: Path, *, articles: int, seed: int = SEED) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict]:
+    """``(X, y, groups, claimed, counts)``: features, class indices (of ``CLASSES``), article ids and the claimed
+    direction's index in ``DIRECTIONS`` (what a claim-only baseline sees)."""
     from extractor.pipeline import parse_file
     from extractor.schema import DocumentKind
 
@@ -45,7 +46,7 @@ def build_examples(data: Path, *, articles: int, seed: int = SEED) -> tuple[np.n
     rng.shuffle(ids)
     ids = ids[:articles]
     outcomes = [p for a in sorted(by_article) for p in by_article[a]]
-    X, y, groups = [], [], []
+    X, y, groups, claimed = [], [], [], []
     counts = defaultdict(int)
     for n, pmcid in enumerate(ids, start=1):
         doc = parse_file(article_path(data, pmcid), kind=DocumentKind.clinical_paper)
@@ -55,16 +56,16 @@ def build_examples(data: Path, *, articles: int, seed: int = SEED) -> tuple[np.n
             for d in DIRECTIONS:
                 x = features(d, findings)
                 if x is not None:
-                    X.append(x), y.append(0 if d is p.label else 1), groups.append(pmcid)
+                    X.append(x), y.append(0 if d is p.label else 1), groups.append(pmcid), claimed.append(DIRECTIONS.index(d))
                     counts["supports" if d is p.label else "contradicts"] += 1
             for _ in range(20):  # an outcome this article never mentions, with this prompt's arms
                 other = rng.choice(outcomes)
                 words = content_terms(other.outcome)
                 if other.pmcid != pmcid and words and not any(w in lower for w in words):
-                    x = features(rng.choice(DIRECTIONS), read_findings(doc, intervention=p.intervention, comparator=p.comparator,
-                                                                       outcome=other.outcome))
+                    d = rng.choice(DIRECTIONS)
+                    x = features(d, read_findings(doc, intervention=p.intervention, comparator=p.comparator, outcome=other.outcome))
                     if x is not None:
-                        X.append(x), y.append(2), groups.append(pmcid)
+                        X.append(x), y.append(2), groups.append(pmcid), claimed.append(DIRECTIONS.index(d))
                         counts["nei_outcome"] += 1
                     break
             other = rng.choice(outcomes)
@@ -72,11 +73,11 @@ def build_examples(data: Path, *, articles: int, seed: int = SEED) -> tuple[np.n
                 x = features(other.label, read_findings(doc, intervention=other.intervention, comparator=other.comparator,
                                                         outcome=other.outcome))
                 if x is not None:
-                    X.append(x), y.append(2), groups.append(pmcid)
+                    X.append(x), y.append(2), groups.append(pmcid), claimed.append(DIRECTIONS.index(other.label))
                     counts["nei_other"] += 1
         if n % 50 == 0:
             print(f"  {n}/{len(ids)} articles, {len(y)} examples", flush=True)
-    return np.array(X), np.array(y), np.array(groups), dict(counts)
+    return np.array(X), np.array(y), np.array(groups), np.array(claimed), dict(counts)
 
 
 def _threshold(p: np.ndarray, right: np.ndarray, precision: float) -> tuple[float, float, float]:
@@ -86,6 +87,23 @@ def _threshold(p: np.ndarray, right: np.ndarray, precision: float) -> tuple[floa
         if said.sum() >= 20 and right[said].mean() >= precision:
             return round(float(t), 2), round(float(right[said].mean()), 4), round(float(said.mean()), 4)
     return 0.99, 0.0, 0.0
+
+
+def claim_only_baseline(claimed: np.ndarray, y: np.ndarray, groups: np.ndarray) -> float:
+    """Article-grouped CV macro F1 of a model that sees only the claim's direction, never the paper.
+
+    Far above a third, and the claims built from the prompts would carry their label in their wording (every finding
+    mostly "no difference", say), which the judge could learn instead of reading the paper.
+    """
+    from sklearn.metrics import f1_score
+    from sklearn.model_selection import GroupKFold
+
+    one_hot = np.eye(len(DIRECTIONS))[claimed]
+    pred = np.zeros(len(y), dtype=int)
+    for train, test in GroupKFold(n_splits=5).split(one_hot, y, groups):
+        model, mean, scale = fit(one_hot[train], y[train])
+        pred[test] = model.predict((one_hot[test] - mean) / scale)
+    return round(float(f1_score(y, pred, average="macro")), 4)
 
 
 def fit(X: np.ndarray, y: np.ndarray):
@@ -108,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=WEIGHTS_PATH)
     args = ap.parse_args(argv)
     started = time.perf_counter()
-    X, y, groups, counts = build_examples(args.data, articles=args.articles)
+    X, y, groups, claimed, counts = build_examples(args.data, articles=args.articles)
     print(f"{len(y)} examples from {len(set(groups))} articles ({counts}) in {time.perf_counter() - started:.0f} s")
     oof = np.zeros((len(y), len(CLASSES)))
     for train, test in GroupKFold(n_splits=5).split(X, y, groups):
@@ -126,6 +144,7 @@ def main(argv: list[str] | None = None) -> int:
 
     cv["macro_f1_with_abstention"] = round(float(f1_score(y, pred, average="macro")), 4)
     cv["macro_f1_argmax"] = round(float(f1_score(y, oof.argmax(1), average="macro")), 4)
+    cv["claim_only_baseline_macro_f1"] = claim_only_baseline(claimed, y, groups)
     model, mean, scale = fit(X, y)
     out = {"name": NAME, "features": list(FEATURES), "classes": [c.value for c in CLASSES], "coef": model.coef_.tolist(),
            "intercept": model.intercept_.tolist(), "mean": mean.tolist(), "scale": scale.tolist(), "thresholds": thresholds,

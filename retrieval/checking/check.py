@@ -2,8 +2,10 @@
 
 For each claim: resolve its citation markers to the stored papers it cites, take the passages of those papers that
 best match it (``CheckSettings.cited_k``), then the best of the rest of the evidence (``other_k``; never another
-supplier's submission), label each with the stance classifier, and compare the numbers (those stated in the passage,
-and effects recomputed from a cited trial's arm-level numbers). The result is a ``ClaimCheck`` per claim; storing
+supplier's submission), and compare the numbers (those stated in the passage, and effects recomputed from a cited
+trial's arm-level numbers). A claim that states a direction for an outcome and cites a paper is judged by structure
+(``retrieval.checking.structure``: its direction against the finding sentence of the cited trial); the others' passages
+are labelled by the stance classifier. The result is a ``ClaimCheck`` per claim; storing
 its links is the caller's (``api.evidence`` stores them for the party the check was made for).
 
 ``source`` is anything with the read side of the document store: ``get_document(doc_id)``,
@@ -25,14 +27,17 @@ from extractor.schema import (
     NumericVerdict,
     Quantity,
     QuantityKind,
+    Stance,
     SupportLink,
 )
+from retrieval.checking.structure import NAME as STRUCTURE
 from retrieval.citations import CitedCandidate, resolve_citations
 
 EVIDENCE_KINDS = (DocumentKind.clinical_paper.value, DocumentKind.other.value)
 """Kinds of document searched across the collection: another supplier's submission is never evidence."""
-STRUCTURE = "structure.logistic.v1"
-"""The ``SupportLink.method`` of the structure judge's links (``retrieval.checking.structure``)."""
+RETRIEVED = "retrieval"
+"""The ``SupportLink.method`` of a passage retrieved for a claim the structure judge decided, shown for its place and
+numbers but not judged (``CheckSettings.classify_judged`` off): stance not_enough_info, score 0."""
 
 _MARKER = re.compile(r"\s*(\[\s*\d+(?:\s*[-–,]\s*\d+)*\s*\]|\(\s*[A-Z][A-Za-z'-]+(?: et al\.?)?,? \d{4}[a-z]?\s*\))")
 
@@ -66,9 +71,9 @@ def candidates_for(source, *, scope: Collection[str] | None = None) -> list[Cite
 
 class _Checker:
     def __init__(self, source, searcher, classifier, *, scope: Collection[str] | None, cited_k: int, other_k: int,
-                 min_arm_score: float, structure: bool = True) -> None:
+                 min_arm_score: float, structure: bool = True, classify_judged: bool = False) -> None:
         self.store, self.searcher, self.classifier = source, searcher, classifier
-        self.min_arm_score, self.structure = min_arm_score, structure
+        self.min_arm_score, self.structure, self.classify_judged = min_arm_score, structure, classify_judged
         self.scope = set(scope) if scope is not None else None
         self.cited_k, self.other_k = cited_k, other_k
         self.indexed = searcher.bm25.doc_ids() if hasattr(searcher, "bm25") else searcher.doc_ids()
@@ -103,16 +108,21 @@ class _Checker:
         extra = [pid for pid in arm_links if pid not in texts]
         texts.update({pid: p.text for pid, p in self.store.get_passages(extra).items()})
         order = list(dict.fromkeys([h.passage_id for h, _ in hits] + extra))
-        predictions = dict(zip(order, self.classifier.predict(query, [texts[pid] for pid in order]))) if order else {}
+        structural = self._structure(claim, cited, texts, arm_links)
+        judge_all = structural is None or self.classify_judged  # the judge's verdict decides; the classifier only where it cannot
+        predictions = dict(zip(order, self.classifier.predict(query, [texts[pid] for pid in order]))) if order and judge_all else {}
         retrieval = {h.passage_id: (h.score, c) for h, c in hits}
         links = []
         for pid in order:
-            pred = predictions[pid]
             numeric = arm_links.get(pid) or check_numbers(claim, texts[pid])
             score, was_cited = retrieval.get(pid, (0.0, True))
-            links.append(SupportLink(claim_id=claim.id, passage_id=pid, stance=pred.stance, score=round(pred.score, 4),
+            if pid in predictions:
+                pred = predictions[pid]
+                stance, stance_score, method = pred.stance, round(pred.score, 4), "stance.classifier"
+            else:
+                stance, stance_score, method = Stance.not_enough_info, 0.0, RETRIEVED
+            links.append(SupportLink(claim_id=claim.id, passage_id=pid, stance=stance, score=stance_score, method=method,
                                      retrieval_score=round(float(score), 4), numeric=numeric, cited=was_cited))
-        structural = self._structure(claim, cited, texts, arm_links)
         if structural is not None:
             links = [lk for lk in links if lk.passage_id != structural.passage_id]
             links.append(structural)
@@ -261,7 +271,7 @@ def check_claims(
 
         classifier = get_stance_classifier()
     checker = _Checker(source, searcher, classifier, scope=scope, cited_k=settings.cited_k, other_k=settings.other_k,
-                       min_arm_score=settings.min_arm_score, structure=settings.structure)
+                       min_arm_score=settings.min_arm_score, structure=settings.structure, classify_judged=settings.classify_judged)
     results = []
     for i, claim in enumerate(claims, start=1):
         results.append(checker.check(claim, cites=(cites or {}).get(claim.id, ())))

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from extractor.schema import ClaimVerdict, NumericStatus, NumericVerdict, Passage, Stance, SupportLink, SupportStatus
+from retrieval.checking.structure import NAME as STRUCTURE
 
 SUPPORT_THRESHOLD = 0.5
 """Score a link needs to count as supporting or contradicting."""
@@ -51,7 +52,7 @@ def support_status(links: list[SupportLink], *, threshold: float = SUPPORT_THRES
     """
     if not links:
         return SupportStatus.not_checked, None
-    judged = [lk for lk in links if lk.method != "stance.classifier" and lk.cited]
+    judged = [lk for lk in links if lk.method == STRUCTURE and lk.cited]
     if judged:  # the structure judge read the cited trial's finding: it decides, and abstains as not_enough_info
         best = max(judged, key=lambda lk: (lk.stance is not Stance.not_enough_info, lk.score))
         if best.stance is Stance.contradicts:

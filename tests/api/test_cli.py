@@ -160,10 +160,14 @@ def test_cli_support_and_check_claim_against_the_cited_trial(tmp_path: Path, sha
     # the Genoss trial reports binary restenosis 2.6% vs 7.7%: the claim's numbers are found there
     [restenosis] = [c for c in cited if "Binary restenosis" in c["claim"]["quote"]]
     assert any(lk["numeric"]["verdict"] == "match" for lk in restenosis["links"])
+    # the trial found what the claim says: whatever else the verdict is, it is not a contradiction, and it says why
+    assert restenosis["verdict"]["status"] in ("supported", "not_enough_info") and restenosis["verdict"]["reason"]
     one = vbp("check-claim", restenosis["claim"]["id"], "--json", data_dir=env_dir)
     assert one.returncode == 0 and json.loads(one.stdout)["links"]
+    assert json.loads(one.stdout)["verdict"]["status"] == restenosis["verdict"]["status"]
     text = vbp("check-claim", restenosis["claim"]["id"], data_dir=env_dir)
     assert "resolved to 1 ingested paper" in text.stdout and GENOSS in text.stdout
+    assert f"verdict: {restenosis['verdict']['status'].replace('_', ' ')}" in text.stdout
     missing = vbp("check-claim", "nope:1-2", data_dir=env_dir)
     assert missing.returncode == 2 and "no claim with id" in missing.stderr and "Traceback" not in missing.stderr
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from api.evidence import check_claims, claim_query, delete_document, index_document, support_document
-from retrieval.checking.check import STRUCTURE
+from retrieval.checking.check import RETRIEVED, STRUCTURE
 from retrieval.checking.verdicts import support_status
 from retrieval.settings import CheckSettings
 from extractor.claims import extract_claims
@@ -149,7 +149,12 @@ def test_evidence_structure_judge_reads_the_cited_finding_and_grounds_it(world) 
     says so, quotes the sentence and its span slices back to the paper; a count without a stated effect is not read as one."""
     store, searcher, ids = world
     claims = [c for c in store.list_claims(ids["bid.md"]) if "[1]" in c.quote]
-    for check in check_claims(claims, store=store, searcher=searcher, classifier=KeywordStance()):
+    classifier = KeywordStance()
+    checks = check_claims(claims, store=store, searcher=searcher, classifier=classifier)
+    assert classifier.calls == []  # the judge decided every one: the pair classifier was not needed
+    for check in checks:
+        assert {lk.method for lk in check.links} == {STRUCTURE, RETRIEVED}
+        assert all(lk.stance is Stance.not_enough_info and lk.score == 0.0 for lk in check.links if lk.method == RETRIEVED)
         [judged] = [lk for lk in check.links if lk.method == STRUCTURE]
         paper = store.get_document(ids["paper.md"])
         assert judged.cited and judged.evidence and paper.text[judged.evidence_span.start:judged.evidence_span.end] == judged.evidence
@@ -158,6 +163,10 @@ def test_evidence_structure_judge_reads_the_cited_finding_and_grounds_it(world) 
         assert support_status(check.links)[1] is judged  # the judge decides; the classifier's passages are shown beside it
         stored = {lk.passage_id: lk for lk in store.list_support_links(claim_id=check.claim.id)}
         assert stored[judged.passage_id].method == STRUCTURE and stored[judged.passage_id].evidence == judged.evidence
+    beside = check_claims(claims, store=store, searcher=searcher, classifier=classifier, settings=CheckSettings(classify_judged=True))
+    assert len(classifier.calls) == len(claims)  # asked for: the classifier's stances are shown beside the judge's
+    assert all(support_status(c.links)[1].method == STRUCTURE for c in beside)  # and still do not decide
+    assert any(lk.method == "stance.classifier" for c in beside for lk in c.links)
 
 
 def test_evidence_unresolved_reference_is_reported_and_collection_searched(world) -> None:

@@ -92,3 +92,26 @@ def test_structure_calibration_is_monotonic_in_the_evidence_for_the_claim(judge)
         supports.append(judge.probabilities(x)[0])
     assert all(b >= a - 1e-9 for a, b in zip(supports, supports[1:])), supports
     assert judge.thresholds[Stance.contradicts] > 0.5
+
+
+def test_structure_trainer_threshold_is_the_lowest_that_reaches_the_precision() -> None:
+    from eval.training.train_structure import _threshold
+
+    rng = np.random.default_rng(0)
+    p = rng.uniform(0, 1, 2000)
+    right = rng.uniform(0, 1, 2000) < p  # calibrated: a verdict at p is right with probability p
+    t, precision, coverage = _threshold(p, right, 0.9)
+    assert precision >= 0.9 and 0.7 < t < 0.9 and abs(coverage - (p >= t).mean()) < 1e-3
+    lower = round(t - 0.01, 2)
+    assert right[p >= lower].mean() < 0.9  # one step lower would miss the precision
+    assert _threshold(p, np.zeros(2000, bool), 0.9) == (0.99, 0.0, 0.0)  # never right: never said
+
+
+def test_structure_claim_only_baseline_sees_a_label_carried_by_the_wording() -> None:
+    from eval.training.train_structure import claim_only_baseline
+
+    rng = np.random.default_rng(1)
+    claimed = rng.integers(0, 3, 3000)
+    groups = rng.integers(0, 100, 3000)
+    assert claim_only_baseline(claimed, claimed.copy(), groups) > 0.95  # the label is the claimed direction: an artefact
+    assert claim_only_baseline(claimed, rng.integers(0, 3, 3000), groups) < 0.45  # independent of the wording: chance
