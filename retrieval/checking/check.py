@@ -147,7 +147,7 @@ class _Checker:
         for doc_id in cited:
             doc = self.document(doc_id)
             findings = read_findings(doc, intervention=claim.intervention or "", comparator=claim.comparator or "", outcome=claim.outcome)
-            verdict = judge.judge(claim.direction, findings)
+            verdict = judge.judge(claim.direction, findings, hedged=claim.hedged)
             if verdict is None or verdict.finding is None:
                 continue
             sided = max(verdict.probabilities["supports"], verdict.probabilities["contradicts"]) if verdict.stance.value != \

@@ -142,17 +142,27 @@ def read_findings(doc: Document, *, intervention: str, comparator: str, outcome:
 _INDEX = {Direction.increase: 0, Direction.decrease: 1, Direction.no_difference: 2}
 
 
+def _pooled(findings: list[Finding]) -> np.ndarray:
+    """The findings' direction probabilities pooled, best ranked first, a sentence on another outcome counting little."""
+    weights = np.array([DECAY**r * (0.2 + f.outcome_coverage) for r, f in enumerate(findings)])
+    return (np.array([f.probabilities for f in findings]) * weights[:, None]).sum(0) / weights.sum()
+
+
 def features(direction: Direction, findings: list[Finding]) -> np.ndarray | None:
     """The judge's features for a claimed direction and the paper's findings; None when there is nothing to judge."""
     if direction not in _INDEX or not findings:
         return None
-    weights = np.array([DECAY**r * (0.2 + f.outcome_coverage) for r, f in enumerate(findings)])  # a sentence on another outcome says little
-    probs = (np.array([f.probabilities for f in findings]) * weights[:, None]).sum(0) / weights.sum()
+    probs = _pooled(findings)
     k = _INDEX[direction]
     best = findings[0]
     return np.array([probs[k], max(p for j, p in enumerate(probs) if j != k), probs[2], float(direction is Direction.no_difference),
                      best.outcome_coverage, max(f.outcome_coverage for f in findings), math.tanh(best.finding / 4),
                      math.tanh(best.rank_score / 2), best.arms_coverage], dtype=np.float64)
+
+
+def _found(findings: list[Finding]) -> Direction:
+    """The direction the findings read."""
+    return (Direction.increase, Direction.decrease, Direction.no_difference)[int(np.argmax(_pooled(findings)))]
 
 
 class StructureJudge:
@@ -182,8 +192,12 @@ class StructureJudge:
         e = np.exp(z)
         return e / e.sum()
 
-    def judge(self, direction: Direction, findings: list[Finding]) -> StructureVerdict | None:
-        """The verdict, or None when the claim states no direction or the paper has no finding sentence to read."""
+    def judge(self, direction: Direction, findings: list[Finding], *, hedged: bool = False) -> StructureVerdict | None:
+        """The verdict, or None when the claim states no direction or the paper has no finding sentence to read.
+
+        A hedged claim ("may reduce") is contradicted only by a finding the other way: a trial that found no
+        difference leaves it unsupported (not enough info), not contradicted.
+        """
         x = features(direction, findings)
         if x is None:
             return None
@@ -191,6 +205,9 @@ class StructureJudge:
         named = {c.value: round(float(v), 4) for c, v in zip(CLASSES, p)}
         for stance in (Stance.contradicts, Stance.supports):  # the costlier verdict must clear its own (higher) bar
             if named[stance.value] >= self.thresholds[stance]:
+                if stance is Stance.contradicts and hedged and direction is not Direction.no_difference and \
+                        _found(findings) is Direction.no_difference:
+                    break
                 return StructureVerdict(stance, named[stance.value], named, findings[0])
         return StructureVerdict(Stance.not_enough_info, named[Stance.not_enough_info.value], named, findings[0])
 

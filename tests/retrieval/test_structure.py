@@ -115,3 +115,14 @@ def test_structure_claim_only_baseline_sees_a_label_carried_by_the_wording() -> 
     groups = rng.integers(0, 100, 3000)
     assert claim_only_baseline(claimed, claimed.copy(), groups) > 0.95  # the label is the claimed direction: an artefact
     assert claim_only_baseline(claimed, rng.integers(0, 3, 3000), groups) < 0.45  # independent of the wording: chance
+
+
+def test_structure_a_hedged_claim_is_not_contradicted_by_no_difference(judge, trial) -> None:
+    findings = read_findings(trial, intervention="silver foam dressing", comparator="gauze", outcome="pain scores")
+    firm = judge.judge(Direction.decrease, findings)
+    hedged = judge.judge(Direction.decrease, findings, hedged=True)  # "may reduce pain" against "did not differ"
+    assert firm.stance is Stance.contradicts
+    assert hedged.stance is Stance.not_enough_info and hedged.probabilities == firm.probabilities
+    # the other way round is still a contradiction, hedged or not
+    ssi = read_findings(trial, intervention="silver foam dressing", comparator="gauze", outcome="surgical site infection")
+    assert judge.judge(Direction.increase, ssi, hedged=True).stance is Stance.contradicts
