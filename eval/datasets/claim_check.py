@@ -2,8 +2,9 @@
 
 Each case's source (an Evidence Inference article text or an RCT-numeric PDF) is parsed once as a clinical paper,
 and its passages are indexed with the product's own embedder, BM25 and reranker (in memory). Each claim is written
-as a one-sentence supplier document and goes through the product's claim extraction, then through
-``retrieval.checking.check.check_claims`` as if it cited that paper (and only that paper is evidence). The
+as a one-sentence supplier document that cites the paper the way a submission does (a marker, ``[1]``, and a
+reference list naming the paper's title: :func:`claim_document`), goes through the product's claim extraction, then
+through ``retrieval.checking.check.check_claims`` with that paper as the one it cites (and the only evidence). The
 claim-level verdicts are the product's own rules (``retrieval.checking.verdicts``):
 
 * stance: ``supported`` / ``supported_other_source`` -> supports, ``contradicted`` -> contradicts, anything else
@@ -82,6 +83,16 @@ def _searcher():
                           rerank_depth=settings.rerank_depth)
 
 
+def claim_document(claim: str, title: str | None) -> str:
+    """A one-claim supplier document in Markdown whose claim cites the trial: its marker goes before the final full
+    stop, as submissions write it, and the reference list names the trial by its title (or plainly, with none)."""
+    sentence = claim.strip()
+    end = "." if sentence.endswith(".") or not sentence[-1:] in "!?" else ""
+    body = sentence[:-1] if sentence.endswith(".") else sentence
+    return (f"# Supplier claim\n\n## Outcomes\n\n{body} [1]{end}\n\n## References\n\n"
+            f"1. Trial Investigators. {(title or 'The cited randomised controlled trial').strip().rstrip('.')}. Trials. 2020;1:1-10.\n")
+
+
 def run(data: Path, split: str, *, limit: int | None = None, **_: object) -> dict[str, object]:
     """Stance macro F1, precision of the verdicts that speak, coverage, and the numeric check's accuracy.
 
@@ -119,7 +130,7 @@ def run(data: Path, split: str, *, limit: int | None = None, **_: object) -> dic
                 paper_of[str(source)] = paper.id
             paper_id = paper_of[str(source)]
             path = Path(tmp) / f"claim-{i}.md"
-            path.write_text(f"# Supplier claim\n\n## Outcomes\n\n{case['claim']}\n", encoding="utf-8")
+            path.write_text(claim_document(case["claim"], papers.get_document(paper_id).title), encoding="utf-8")
             own = parse_file(path, kind=DocumentKind.supplier_submission)
             papers.add(own)
             extracted = extract_claims(own).claims
@@ -140,6 +151,7 @@ def run(data: Path, split: str, *, limit: int | None = None, **_: object) -> dic
             row["numeric"] = numeric_status(check.links)[0].value
             row["evidence"] = link.passage_id if link is not None else None
             row["decided_by"] = link.method if link is not None else None
+            row["direction"], row["sentence"] = claim.direction.value, link.evidence if link is not None else None
             rows.append(row)
     return _score(rows, missing, parse_s=parse_s, check_s=check_s, classifier=classifier.name)
 

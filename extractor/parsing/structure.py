@@ -243,7 +243,7 @@ def _numbered_entries(text: str, start: int, end: int) -> list[tuple[str, int, i
                 chain.append((num, pos))
         if len(chain) > len(best):
             best = chain
-    if len(best) < 2:
+    if len(best) < 2 and not (best and best[0][0] == 1 and line_start(best[0][1])):  # one entry only when it starts a line
         return []
     bounds = [pos for _, pos in best] + [end]
     return [(str(num), bounds[i], bounds[i + 1]) for i, (num, _) in enumerate(best)]

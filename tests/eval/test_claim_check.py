@@ -28,6 +28,24 @@ def test_claim_check_scores_precision_of_what_speaks_and_counts_abstentions() ->
     assert r["confusion"]["not_enough_info"] == {"contradicts": 1}
 
 
+def test_claim_check_claim_cites_the_trial_the_way_a_submission_does(tmp_path: Path) -> None:
+    """A comparative claim with no number and no product name is a claim once it cites its trial: the marker sits
+    before the full stop, is resolved to the reference list, and the quote is the claim as written."""
+    from eval.datasets.claim_check import claim_document
+    from extractor.claims import extract_claims
+    from extractor.pipeline import parse_file
+    from extractor.schema import DocumentKind
+
+    claim = "Compared with oxytocin, carbetocin significantly lowered the proportion of women needing additional uterotonics."
+    path = tmp_path / "claim.md"
+    path.write_text(claim_document(claim, "Carbetocin versus oxytocin at caesarean delivery: a randomised trial"))
+    doc = parse_file(path, kind=DocumentKind.supplier_submission)
+    [got] = extract_claims(doc).claims
+    assert got.quote == claim[:-1] + " [1]." and doc.text[got.span.start:got.span.end] == got.quote
+    assert [c.keys for c in got.citations] == [["1"]] and "Carbetocin versus oxytocin" in doc.references[0].text
+    assert got.direction.value == "decrease"
+
+
 def test_claim_check_names_the_folder_it_needs(tmp_path: Path) -> None:
     with pytest.raises(Exception, match="claim_check.jsonl"):
         default_split(tmp_path)

@@ -91,6 +91,17 @@ def test_structure_reference_number_inside_an_entry_is_not_an_entry(tmp_path: Pa
     assert refs[1].text.endswith("version 3. Northbridge Medical, 2025.") and refs[2].text.startswith("3. Data on file. Delivery")
 
 
+def test_structure_a_reference_list_of_one_entry(tmp_path: Path) -> None:
+    path = tmp_path / "bid.md"
+    path.write_text("# Bid\n\n## Results\n\nIt worked in 12 of 20 patients [1].\n\n## References\n\n"
+                    "1. Smith J. A trial of the dressing. BJOG. 2020;127:100-108.\n")
+    [ref] = parse_file(path).references
+    assert ref.key == "1" and ref.text == "1. Smith J. A trial of the dressing. BJOG. 2020;127:100-108." and ref.year == 2020
+    # a number inside the entry's line does not make it a list, and prose under the heading is no entry
+    path.write_text("# Bid\n\n## Results\n\nIt worked.\n\n## References\n\nAvailable on request from 3 sites.\n")
+    assert parse_file(path).references == []
+
+
 def test_structure_guesses_supplier_kind_and_honours_override(md_doc, tmp_path: Path) -> None:
     assert md_doc.kind is DocumentKind.supplier_submission
     path = tmp_path / "submission.md"
