@@ -155,12 +155,12 @@ NO_DIFFERENCE = _rx(
     r"\bin (?:both|either) (?:group|arm)s?\b"
 )
 DECREASE = _rx(
-    r"\b(reduc\w*|lower\w*|decreas\w*|fell|falls?|dropp?\w*|declin\w*|cuts?|shorten\w*|fewer|less\b|halv\w*|prevent\w*|"
+    r"\b(reduc\w*|lower\w*|decreas\w*|(?:significantly |markedly |substantially )diminish\w*|shrank|fell|falls?|dropp?\w*|declin\w*|cuts?|shorten\w*|fewer|less\b|halv\w*|prevent\w*|"
     r"avoid\w*|eliminat\w*|minimi[sz]\w*|sav(?:e|es|ed|ing|ings)\b|shorter|faster|quicker|down from|removes?|"
     r"lowest|cheapest|fewest|least|releas(?:ed|es|ing) (?:an estimated |about |around |up to )?\d[\d,]*|freeing|frees)\b"
 )
 INCREASE = _rx(
-    r"\b(increas\w*|rose|rises?|higher|greater|more (?:likely|often|patients|people|children|effective)|improv\w*|doubl\w*|"
+    r"\b(increas\w*|rose|rises?|(?:significantly |markedly |substantially |further |has |have |had )(?:rais|elevat|prolong|lengthen)(?:e|es|ed|ing|s)?\b|higher|greater|more (?:likely|often|patients|people|children|effective)|improv\w*|doubl\w*|"
     r"boost\w*|extend\w*|longer|up from|preferred|gain\w*|enhanc\w*|best|safest|outperform\w*|superior|easier|simpler|"
     r"quieter|better|the most (?!of\b|common\b|frequent\w*)\w+|will (?:create|fund|recruit|train|offer|support|provide|employ|host|sponsor)|"
     r"\d+(?:\.\d+)? times (?:that of|higher|greater|more|as)|the (?!(?:inter|requ|harv|for|cont|prot|manif|dig|hon|mod|lat|low|cheap|few)est\b)\w{3,}est)\b"

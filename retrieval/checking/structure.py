@@ -36,9 +36,10 @@ FEATURES = ("p_claimed", "p_other", "p_no_difference", "claimed_is_no_difference
 TOP = 3
 DECAY = 0.5
 CANDIDATES = 20
-RANK = (1.5, 0.5, 0.2, 0.15, 0.3, 0.15, 0.2, 0.3, 0.2)
+RANK = (1.5, 0.5, 0.2, 0.15, 0.3, 0.15, 0.2, 0.3, -0.6, 0.2)
 """Weights of a sentence's rank as a finding: BM25 to the outcome, to the arms; p-value, statistics, significance and
-comparison cues, digits, section prior; then (over the best ``CANDIDATES``) the finding head's logit."""
+comparison cues, digits, section prior, a baseline comparison (the groups before treatment: no finding); then (over the
+best ``CANDIDATES``) the finding head's logit."""
 
 _P_VALUE = re.compile(r"\bp\s*(?:-?\s*values?)?\s*(?:[=<>≤≥]|was|of|less|greater)\s*0?[.·]\d|\bp\s*[=<>≤≥]\s*0\b|\bn\.?s\.?\b",
                       re.IGNORECASE)
@@ -48,6 +49,9 @@ _COMPARATIVE = re.compile(r"\b(?:higher|lower|greater|less|fewer|more|increas\w*
                           r"longer|superior|inferior|compared|versus|vs)\b", re.IGNORECASE)
 _SECTION_PRIOR = ((re.compile(r"result|finding|outcome|efficacy|effect|endpoint|safety|adverse|response|abstract|conclusion"), 1.0),
                   (re.compile(r"discussion"), -0.3), (re.compile(r"introduction|background|method|reference"), -1.0))
+_BASELINE = re.compile(r"\b(?:at baseline|baseline (?:characteristics|data|values|variables|demographic\w*)|before the (?:intervention|"
+                       r"treatment|study)|prior to (?:the )?(?:intervention|treatment|randomi[sz]ation)|pre-?intervention|"
+                       r"demographic\w*|(?:well )?(?:balanced|matched) (?:between|across|in)|homogeneous)\b", re.IGNORECASE)
 _GENERIC = frozenset("group groups patient patients rate rates level levels score scores mean total number time value values".split())
 
 
@@ -118,14 +122,15 @@ def read_findings(doc: Document, *, intervention: str, comparator: str, outcome:
     out = _bm25(tokens, _tokens(outcome))
     arms = _bm25(tokens, _tokens(f"{intervention} {comparator}"))
     cues = np.array([[bool(_P_VALUE.search(s.text)), bool(_STATS.search(s.text)), bool(_SIGNIFICANT.search(s.text)),
-                      bool(_COMPARATIVE.search(s.text)), min(sum(c.isdigit() for c in s.text), 6) / 6, _section_prior(s.section)]
+                      bool(_COMPARATIVE.search(s.text)), min(sum(c.isdigit() for c in s.text), 6) / 6, _section_prior(s.section),
+                      bool(_BASELINE.search(s.text))]
                      for s in sentences], dtype=np.float32)
-    base = np.column_stack([out, arms, cues]) @ np.array(RANK[:8], dtype=np.float32)
+    base = np.column_stack([out, arms, cues]) @ np.array(RANK[:9], dtype=np.float32)
     order = np.argsort(-base, kind="stable")[:CANDIDATES].tolist()
     scored = []
     for i in order:
         logit = finding_score(sentences[i].text, intervention=intervention, comparator=comparator, outcome=outcome)
-        scored.append((float(base[i]) + RANK[8] * logit, logit, i))
+        scored.append((float(base[i]) + RANK[9] * logit, logit, i))
     scored.sort(key=lambda t: -t[0])
     want, arm_words = content_terms(outcome), content_terms(f"{intervention} {comparator}")
     findings = []

@@ -145,6 +145,10 @@ def test_claims_fields(claims) -> None:
         ("Despite a higher unit price, the device could deliver savings of £500 a year.", Direction.decrease),
         ("No increase in admissions for pneumonia was seen at 30 days (0.4% vs 0.5%).", Direction.no_difference),
         ("The analyser raises an alert within 5 minutes.", Direction.unspecified),
+        ("Compared with oxytocin, carbetocin significantly raised the time to first rescue dose.", Direction.increase),
+        ("The update was issued to raise the alarm volume at every site.", Direction.unspecified),
+        ("Fewer infections were seen in women with a raised body mass index.", Direction.decrease),
+        ("Frovatriptan has prolonged the time to recurrence compared with zolmitriptan.", Direction.increase),
     ],
 )
 def test_claims_direction_rules(text: str, expected: Direction) -> None:
