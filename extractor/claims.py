@@ -160,7 +160,7 @@ DECREASE = _rx(
     r"lowest|cheapest|fewest|least|releas(?:ed|es|ing) (?:an estimated |about |around |up to )?\d[\d,]*|freeing|frees)\b"
 )
 INCREASE = _rx(
-    r"\b(increas\w*|rose|rises?|(?:significantly |markedly |substantially |further |has |have |had )(?:rais|elevat|prolong|lengthen)(?:e|es|ed|ing|s)?\b|higher|greater|more (?:likely|often|patients|people|children|effective)|improv\w*|doubl\w*|"
+    r"\b(increas\w*|rose|rises?|(?:significantly |markedly |substantially |further |has |have |had )(?:rais|elevat|prolong|lengthen)(?:e|es|ed|ing|s)?\b|rais(?:e|es|ed|ing)\b(?=[^.]{0,80}\bby (?:about |around )?\d)|higher|greater|more (?:likely|often|patients|people|children|effective)|improv\w*|doubl\w*|"
     r"boost\w*|extend\w*|longer|up from|preferred|gain\w*|enhanc\w*|best|safest|outperform\w*|superior|easier|simpler|"
     r"quieter|better|the most (?!of\b|common\b|frequent\w*)\w+|will (?:create|fund|recruit|train|offer|support|provide|employ|host|sponsor)|"
     r"\d+(?:\.\d+)? times (?:that of|higher|greater|more|as)|the (?!(?:inter|requ|harv|for|cont|prot|manif|dig|hon|mod|lat|low|cheap|few)est\b)\w{3,}est)\b"

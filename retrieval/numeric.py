@@ -4,6 +4,14 @@ A supplier writes "reduces surgical site infection by 45%"; the cited trial repo
 22/200. The risk ratio is 0.545, a 45.5% relative reduction: a match. Had the trial reported
 14/200 vs 20/200 (30%), the check says ``mismatch`` and shows both numbers. When the passage
 holds nothing comparable, the verdict is ``not_comparable``; the check never guesses.
+
+Precision first: a false mismatch accuses a supplier. A number counts against a claim only when it is
+attributable: a stated effect or ratio that is not a bound ("at least 4 times", "up to 50%"), an effect
+recomputed from the passage's only two arm counts, or, for a claim that gives both arms' percentages, the
+passage's pair whose other arm matches the claim's (the matching arm anchors the pair). A lone percentage
+near the claim's is no evidence that the claim's is wrong (it may be another outcome's), and two adjacent
+percentages may not be the two arms: both can confirm a claim, neither can contradict it. A claim is a
+``match`` only when every number it states is found.
 """
 
 from __future__ import annotations
@@ -21,11 +29,16 @@ RELATIVE_TOLERANCE = 0.03  # 3% of the value, for ratios, money and other number
 _PAIR = re.compile(r"\b(\d{1,6})\s*(?:/|of|out of)\s*(\d{1,6})\b")
 
 
+_BOUND = re.compile(r"\b(?:at least|at most|more than|less than|fewer than|greater than|up to|over|under|nearly|almost|as much as)\b",
+                    re.IGNORECASE)
+
+
 @dataclass(frozen=True, slots=True)
 class _Found:
     value: float
     text: str
     how: str
+    strong: bool = True  # attributable enough to count against a claim, not only for it
 
 
 def _close(claimed: float, found: float, *, percent: bool) -> bool:
@@ -44,29 +57,35 @@ def _arm_pairs(text: str) -> list[tuple[int, int, str]]:
     return out
 
 
-def relative_reductions(text: str, quantities: list[Quantity]) -> list[_Found]:
+def relative_reductions(text: str, quantities: list[Quantity], *, increase: bool = False) -> list[_Found]:
     """Relative changes a passage supports: stated ones, and ones recomputed from its numbers.
 
     From a risk ratio ``r`` the relative change is ``|1 - r|``; from two risks ``a`` and ``b`` it is
-    ``1 - min/max``; from two event counts over their group sizes likewise.
+    ``1 - min/max`` (a reduction), or ``max/min - 1`` for a claimed ``increase`` ("raised response by 14%":
+    78% against 69%); from two event counts over their group sizes likewise.
     """
+
+    def change(lo: float, hi: float) -> float:
+        return (hi / lo - 1) * 100 if increase else (1 - lo / hi) * 100
+
     found: list[_Found] = []
     for q in quantities:
         if q.kind is QuantityKind.relative_change and q.unit == "%":
-            found.append(_Found(q.value, q.text, "stated"))
+            found.append(_Found(q.value, q.text, "stated", strong=not _BOUND.search(q.text)))
         if q.kind is QuantityKind.ratio and q.value > 0:
-            found.append(_Found(abs(1 - q.value) * 100, q.text, f"from the ratio {q.text}"))
+            found.append(_Found(abs(1 - q.value) * 100, q.text, f"from the ratio {q.text}", strong=not _BOUND.search(q.text)))
     percents = [q for q in quantities if q.kind is QuantityKind.percent and q.value > 0]
     for a, b in zip(percents, percents[1:]):
         lo, hi = sorted((a.value, b.value))
-        if hi > 0 and lo != hi:
-            found.append(_Found((1 - lo / hi) * 100, f"{a.text} vs {b.text}", f"from {a.text} vs {b.text}"))
+        if (lo > 0 if increase else hi > 0) and lo != hi:
+            found.append(_Found(change(lo, hi), f"{a.text} vs {b.text}", f"from {a.text} vs {b.text}", strong=False))
     pairs = _arm_pairs(text)
     for (e1, n1, t1), (e2, n2, t2) in zip(pairs, pairs[1:]):
         r1, r2 = e1 / n1, e2 / n2
         lo, hi = sorted((r1, r2))
-        if hi > 0 and lo != hi:
-            found.append(_Found((1 - lo / hi) * 100, f"{t1} vs {t2}", f"from {t1} vs {t2} (risk ratio {lo / hi:.3f})"))
+        if (lo > 0 if increase else hi > 0) and lo != hi:
+            ratio = hi / lo if increase else lo / hi
+            found.append(_Found(change(lo, hi), f"{t1} vs {t2}", f"from {t1} vs {t2} (risk ratio {ratio:.3f})", strong=len(pairs) == 2))
     return found
 
 
@@ -79,9 +98,9 @@ def check_numbers(claim: Claim, passage_text: str, passage_quantities: list[Quan
         passage_quantities: Its quantities, if already extracted (else they are extracted here).
 
     Returns:
-        ``match`` when a claimed number is found or recomputed within tolerance, ``mismatch`` when
-        the passage gives the same kind of number with a different value (both are reported), and
-        ``not_comparable`` otherwise.
+        ``mismatch`` when an attributable number of the passage differs from one the claim states (both
+        are reported); else ``match`` when every number the claim states is found or recomputed within
+        tolerance; ``not_comparable`` otherwise (the note says which numbers were found).
     """
     if passage_quantities is None:
         from extractor.quantities import extract_quantities
@@ -90,17 +109,61 @@ def check_numbers(claim: Claim, passage_text: str, passage_quantities: list[Quan
     claimed = [q for q in claim.quantities if q.kind not in (QuantityKind.sample_size, QuantityKind.duration, QuantityKind.p_value)]
     if not claimed:
         return _check_measures(claim.quote, passage_text)
-    mismatches: list[NumericCheck] = []
-    for q in claimed:
-        result = _check_one(q, passage_text, passage_quantities)
-        if result is None:
-            continue
-        if result.verdict is NumericVerdict.match:
-            return result
-        mismatches.append(result)
-    if mismatches:
-        return mismatches[0]
-    return NumericCheck(verdict=NumericVerdict.not_comparable, note="the passage gives no number of the same kind")
+    results = [(q, _check_one(q, passage_text, passage_quantities, direction=claim.direction.value)) for q in claimed]
+    used: set[str] = set()
+    for k, (q, r) in enumerate(results):  # two claimed numbers cannot both be one number of the source
+        if r is not None and r.verdict is NumericVerdict.match and r.found is not None:
+            if r.found.text in used:
+                results[k] = (q, None)
+            used.add(r.found.text)
+    matches = [r for _, r in results if r is not None and r.verdict is NumericVerdict.match]
+    unmatched = [q for q, r in results if r is None or r.verdict is not NumericVerdict.match]
+    percents = [q for q in claimed if q.kind is QuantityKind.percent]
+    if unmatched and len(percents) == 2:
+        anchored = _anchored_pair(percents, passage_text, passage_quantities)
+        if anchored is not None and anchored.verdict is NumericVerdict.mismatch:
+            return anchored
+    for _, r in results:
+        if r is not None and r.verdict is NumericVerdict.mismatch:
+            return r
+    if matches and not unmatched:
+        return matches[0] if len(matches) == 1 else matches[0].model_copy(
+            update={"note": "every number the claim gives is in the source: " + "; ".join(m.note for m in matches)})
+    if matches:
+        return NumericCheck(verdict=NumericVerdict.not_comparable,
+                            note=f"{', '.join(m.claimed.text for m in matches)} found in the source, but not "
+                                 f"{', '.join(q.text for q in unmatched)}: not every number could be checked")
+    return NumericCheck(verdict=NumericVerdict.not_comparable, note="the passage gives no attributable number of the same kind")
+
+
+def _arm_percents(text: str, quantities: list[Quantity]) -> list[_Found]:
+    """The passage's per-arm percentages in reading order: stated ones and events over group sizes, an arm written
+    both ways ("72/112 (64.3%)") counted once."""
+    found = [(q_pos, _Found(q.value, q.text, "stated")) for q in quantities if q.kind is QuantityKind.percent
+             for q_pos in [text.find(q.text)] if q_pos >= 0]
+    found += [(m.start(), _Found(int(m.group(1)) / int(m.group(2)) * 100, m.group(0), f"from {m.group(0)}"))
+              for m in _PAIR.finditer(text) if 0 < int(m.group(2)) and int(m.group(1)) <= int(m.group(2))]
+    arms: list[tuple[int, _Found]] = []
+    for pos, f in sorted(found, key=lambda t: t[0]):
+        if arms and pos - arms[-1][0] < 30 and abs(f.value - arms[-1][1].value) < 0.15:
+            continue  # the same arm's count and its percentage
+        arms.append((pos, f))
+    return [f for _, f in arms]
+
+
+def _anchored_pair(claimed: list[Quantity], text: str, quantities: list[Quantity]) -> NumericCheck | None:
+    """A claim's two arm percentages, one of them not found, against the passage's: an adjacent pair of arm
+    percentages whose one arm matches the claim's, a value the passage gives nowhere else, anchors the other arm,
+    and the claim's other percentage is checked against it. None when no such pair."""
+    arms = _arm_percents(text, quantities)
+    for x, y in zip(arms, arms[1:]):
+        orders = (((claimed[0], claimed[1]), (x, y)), ((claimed[1], claimed[0]), (y, x)),  # the claim's order first,
+                  ((claimed[0], claimed[1]), (y, x)), ((claimed[1], claimed[0]), (x, y)))  # then the arms named the other way
+        for (a, b), (fa, fb) in orders:
+            if _close(a.value, fa.value, percent=True) and sum(_close(a.value, f.value, percent=True) for f in arms) == 1:
+                second = _verdict(b, [fb], percent=True, what="percentage")
+                return second.model_copy(update={"note": second.note + f", the other arm of the pair whose {a.text} matches"})
+    return None
 
 
 _MEASURE = re.compile(
@@ -114,12 +177,29 @@ def _measures(text: str) -> list[tuple[float, str, str]]:
     return [(float(m.group(1)), m.group(2).replace("mm2", "mm²").lower(), m.group(0).strip()) for m in _MEASURE.finditer(text)]
 
 
+_ARM_MEANS = re.compile(r"\b(?:was|were|of|averaged)\s+(\d+(?:\.\d+)?)\s+(?:with|in|for|among)\b.{1,200}?"
+                        r"\b(?:versus|vs\.?|compared with|against|and)\s+(\d+(?:\.\d+)?)\s+(?:with|in|for|among)\b")
+
+
+def _check_arm_means(quote: str, passage_text: str) -> NumericCheck:
+    """Two arms' values with no unit ("was 13.6 with A versus 14.71 with B"): a match when both appear in the
+    passage as written; never a mismatch (a unitless number may be anything)."""
+    m = _ARM_MEANS.search(quote)
+    if not m:
+        return NumericCheck(verdict=NumericVerdict.not_comparable, note="the claim states no number to check")
+    values = [m.group(1), m.group(2)]
+    if all(re.search(rf"(?<![\d.]){re.escape(v)}(?![\d])", passage_text) for v in values):
+        return NumericCheck(verdict=NumericVerdict.match, note=f"both arms' values the claim gives ({values[0]} and {values[1]}) "
+                            "appear in the source")
+    return NumericCheck(verdict=NumericVerdict.not_comparable, note="the passage does not give the claim's two values")
+
+
 def _check_measures(quote: str, passage_text: str) -> NumericCheck:
     """For a claim whose numbers are plain measurements: a match when every one of them appears in the passage
     with the same unit; never a mismatch (a passage's other measurements may be of something else)."""
     claimed = _measures(quote)
     if not claimed:
-        return NumericCheck(verdict=NumericVerdict.not_comparable, note="the claim states no number to check")
+        return _check_arm_means(quote, passage_text)
     found = _measures(passage_text)
     if all(any(u == fu and abs(v - fv) <= max(RELATIVE_TOLERANCE * abs(v), 0.005) for fv, fu, _ in found) for v, u, _ in claimed):
         said = ", ".join(t for _, _, t in claimed)
@@ -127,15 +207,17 @@ def _check_measures(quote: str, passage_text: str) -> NumericCheck:
     return NumericCheck(verdict=NumericVerdict.not_comparable, note="the passage does not give the claim's measurements")
 
 
-def _check_one(q: Quantity, text: str, quantities: list[Quantity]) -> NumericCheck | None:
+def _check_one(q: Quantity, text: str, quantities: list[Quantity], *, direction: str = "unspecified") -> NumericCheck | None:
     if q.kind is QuantityKind.relative_change and q.unit == "%":
-        candidates = relative_reductions(text, quantities)
+        candidates = relative_reductions(text, quantities, increase=direction == "increase")
+        if direction not in ("increase", "decrease"):  # which way is unknown: either reading may confirm the claim
+            candidates += [c for c in relative_reductions(text, quantities, increase=True) if c.how != "stated"]
         return _verdict(q, candidates, percent=True, what="relative change")
     same = [p for p in quantities if p.kind is q.kind and p.unit == q.unit]
     if q.kind is QuantityKind.percent:
-        # a claimed risk may be stated as a percentage or as events over a group size
-        same_found = [_Found(p.value, p.text, "stated") for p in same]
-        same_found += [_Found(e / n * 100, t, f"from {t}") for e, n, t in _arm_pairs(text)]
+        # a claimed risk may be stated as a percentage or as events over a group size; alone, neither is attributable
+        same_found = [_Found(p.value, p.text, "stated", strong=False) for p in same]
+        same_found += [_Found(e / n * 100, t, f"from {t}", strong=False) for e, n, t in _arm_pairs(text)]
         return _verdict(q, same_found, percent=True, what="percentage")
     if not same:
         return None
@@ -151,7 +233,10 @@ def _verdict(q: Quantity, candidates: list[_Found], *, percent: bool, what: str)
             return NumericCheck(verdict=NumericVerdict.match, claimed=q, found=_as_quantity(q, c),
                                 recomputed_from=None if c.how == "stated" else c.how,
                                 note=f"claimed {q.text}; the source gives {c.value:.3g}{unit} ({c.how})")
-    best = min(candidates, key=lambda c: abs(c.value - q.value))
+    strong = [c for c in candidates if c.strong]
+    if not strong:
+        return None  # only numbers that could confirm the claim, none that can contradict it
+    best = min(strong, key=lambda c: abs(c.value - q.value))
     return NumericCheck(verdict=NumericVerdict.mismatch, claimed=q, found=_as_quantity(q, best),
                         recomputed_from=None if best.how == "stated" else best.how,
                         note=f"claimed {what} {q.text}, but the source gives {best.value:.3g}{unit} ({best.how})")

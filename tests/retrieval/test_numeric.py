@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import pytest
 
+from extractor.claims import direction_of
 from extractor.quantities import extract_quantities
 from extractor.schema import Claim, ClaimCategory, NumericVerdict, Span, VBPDomain
 from retrieval.numeric import check_numbers, relative_reductions
 
 
 def claim(quote: str) -> Claim:
+    quantities = extract_quantities(quote)
     return Claim(doc_id="d", page=1, span=Span(start=0, end=len(quote)), quote=quote, category=ClaimCategory.outcome,
-                 domain=VBPDomain.patient_and_staff, quantities=extract_quantities(quote), extractor="test")
+                 domain=VBPDomain.patient_and_staff, quantities=quantities, direction=direction_of(quote, quantities), extractor="test")
 
 
 @pytest.mark.parametrize(
@@ -26,7 +28,30 @@ def claim(quote: str) -> Claim:
         ("Restenosis was reduced by 66%.", "Binary restenosis was 2.6% vs 7.7%.", NumericVerdict.match, 66.23),
         # a claimed percentage against the paper's
         ("Binary restenosis was 2.6% with the Genoss DES.", "Binary restenosis occurred in 2.6% and 5.1%.", NumericVerdict.match, 2.6),
-        ("Knowledge rose to 85.0% of children.", "Knowledge improved from 33.3% to 75.0% in the intervention group.", NumericVerdict.mismatch, 75.0),
+        # a lone percentage near the claim's may be another arm's or another outcome's: no evidence against it
+        ("Knowledge rose to 85.0% of children.", "Knowledge improved from 33.3% to 75.0% in the intervention group.",
+         NumericVerdict.not_comparable, None),
+        ("39% of patients had sick leave.", "Antidepressants were continued by 78/133 patients.", NumericVerdict.not_comparable, None),
+        # both arms: the arm that matches anchors the pair, and the other arm then matches or not
+        ("Adverse events occurred in 64% of patients with fluoxetine versus 71% with placebo.",
+         "Adverse events occurred in 72/112 (64.3%) with fluoxetine and 79/112 (70.5%) with placebo.", NumericVerdict.match, 64.29),
+        ("Adverse events occurred in 64% of patients with fluoxetine versus 85% with placebo.",
+         "Adverse events occurred in 72/112 (64.3%) with fluoxetine and 79/112 (70.5%) with placebo.", NumericVerdict.mismatch, 70.54),
+        ("Adverse events occurred in 85% of patients with placebo versus 64% with fluoxetine.",
+         "Adverse events occurred in 72/112 (64.3%) with fluoxetine and 79/112 (70.5%) with placebo.", NumericVerdict.mismatch, 70.54),
+        # one arm found, the other nowhere: not every number is checked, so no match
+        ("Adverse events occurred in 64% of patients with fluoxetine versus 71% with placebo.",
+         "Adverse events occurred in 64.3% of the fluoxetine group.", NumericVerdict.not_comparable, None),
+        # a bound is no estimate: "at least 4 times" cannot contradict a 17% rise
+        ("Continuation rose by 17% with the consultations.", "Sick leave was at least 4 times as long in a few patients.",
+         NumericVerdict.not_comparable, None),
+        # two adjacent percentages may confirm a claimed effect, never contradict it
+        ("Obstruction was reduced by 38%.", "Obstruction: 58% vs 36%.", NumericVerdict.match, 37.93),
+        ("Obstruction was reduced by 30%.", "Obstruction: 58% vs 36%.", NumericVerdict.not_comparable, None),
+        # an increase is recomputed as a rise over the lower arm: 86/125 against 78/133 is +17.3%, not the 14.8% fall
+        ("Consultations increased continuation by 17%.", "Continued: 86/125 vs 78/133.", NumericVerdict.match, 17.31),
+        ("Consultations increased continuation by 12%.", "Continued: 86/125 vs 78/133.", NumericVerdict.mismatch, 17.31),
+        ("Kelvo eliminated infection: a 100% reduction.", "Infection occurred in 0/100 vs 9/100 patients.", NumericVerdict.match, 100.0),
         # a percentage recomputed from arm counts: 93/103 is 90.3%
         ("Healing was achieved in 90% of patients.", "Complete healing in 93/103 patients.", NumericVerdict.match, 90.29),
         # nothing comparable
@@ -72,6 +97,13 @@ def test_numeric_relative_reductions(passage: str, expected: list[float]) -> Non
         # one of them missing, or another unit: not comparable, never a guessed mismatch
         ("Late lumen loss was 0.11 mm with Genoss and 0.20 mm with Promus.", "Late loss 0.11 mm vs 0.16 mm.", NumericVerdict.not_comparable),
         ("Procedure time was 38 minutes.", "Procedure time was 38 seconds shorter.", NumericVerdict.not_comparable),
+        # two arms' unitless values: both must appear as written; one off is not comparable, never a mismatch
+        ("Mean competence was 13.6 with motivational interviewing versus 14.71 with standard education.",
+         "Perceived competence 13.6 (3.05) 14.71 (3.87) 0.21", NumericVerdict.match),
+        ("Mean competence was 13.6 with motivational interviewing versus 18.39 with standard education.",
+         "Perceived competence 13.6 (3.05) 14.71 (3.87) 0.21", NumericVerdict.not_comparable),
+        ("Mean competence was 13.6 with motivational interviewing versus 14.7 with standard education.",
+         "Perceived competence 13.6 (3.05) 14.71 (3.87) 0.21", NumericVerdict.not_comparable),
     ],
 )
 def test_numeric_check_measurements(quote: str, passage: str, verdict: NumericVerdict) -> None:
