@@ -126,3 +126,15 @@ def test_structure_a_hedged_claim_is_not_contradicted_by_no_difference(judge, tr
     # the other way round is still a contradiction, hedged or not
     ssi = read_findings(trial, intervention="silver foam dressing", comparator="gauze", outcome="surgical site infection")
     assert judge.judge(Direction.increase, ssi, hedged=True).stance is Stance.contradicts
+
+
+def test_structure_trainer_reads_a_templated_claim_back_through_the_extractor(tmp_path: Path) -> None:
+    from eval.training.train_structure import TEMPLATES, _Reader
+
+    read = _Reader(tmp_path)
+    for direction in (Direction.decrease, Direction.increase):
+        sentence = TEMPLATES[direction][0].format(i="Silver foam dressing", c="gauze", o="surgical site infection") + "."
+        got = read(sentence, "Silver foam versus gauze after caesarean section: a randomised trial")
+        assert got is not None, sentence
+        assert got[0] is direction and "surgical site infection" in got[3].lower()
+    assert read("The trial was done in Leeds.", None) is None  # not a claim: nothing to judge
