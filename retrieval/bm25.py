@@ -41,7 +41,8 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 
 
 @lru_cache(maxsize=1)
-def _bm25s():
+def bm25s_module():
+    """The bm25s package, imported on first use (also for ``retrieval.checking.structure``'s per-paper scoring)."""
     import bm25s
 
     # bm25s sets its own logger to DEBUG, which would print "Building index from tokens" through any root handler.
@@ -250,7 +251,7 @@ class BM25Index:
         self._doc_set = {str(m["doc_id"]) for m in metas}
 
     def _build_model(self, version: int) -> None:
-        bm25s = _bm25s()
+        bm25s = bm25s_module()
         rows = self._load_rows()
         self._set_rows(rows)
         model = bm25s.BM25(k1=self.k1, b=self.b, method="lucene")
@@ -291,7 +292,7 @@ class BM25Index:
         if stamp != self._stamp(version, len(rows)):
             return False
         try:
-            model = _bm25s().BM25.load(str(target), load_corpus=False)
+            model = bm25s_module().BM25.load(str(target), load_corpus=False)
         except Exception as e:  # noqa: BLE001 - a damaged model is rebuilt from the stored tokens
             log.warning("the BM25 model in %s is unreadable (%s); rebuilding it", target, e)
             return False

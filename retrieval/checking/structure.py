@@ -18,7 +18,8 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections import Counter
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -92,22 +93,54 @@ def _section_prior(section: str | None) -> float:
     return 0.0
 
 
-def _bm25(units: list[list[str]], query: list[str], k1: float = 1.2, b: float = 0.75) -> np.ndarray:
-    n = len(units)
-    scores = np.zeros(n, dtype=np.float32)
-    df: Counter = Counter()
-    for toks in units:
-        df.update(set(toks))
-    avg = sum(len(t) for t in units) / max(n, 1)
-    for term, qtf in Counter(query).items():
-        if not df.get(term):
-            continue
-        idf = math.log(1 + (n - df[term] + 0.5) / (df[term] + 0.5))
-        for k, toks in enumerate(units):
-            tf = toks.count(term)
-            if tf:
-                scores[k] += qtf * idf * tf * (k1 + 1) / (tf + k1 * (1 - b + b * len(toks) / max(avg, 1e-9)))
-    top = float(scores.max()) if n else 0.0
+@dataclass(frozen=True, slots=True)
+class _Paper:
+    """What ranking needs of a paper, whatever the claim: its candidate sentences, their tokens and cues, a BM25 index."""
+
+    sentences: list[Sentence]
+    tokens: list[list[str]]
+    cues: np.ndarray
+    bm25: object | None
+
+
+_PAPERS: OrderedDict[str, _Paper] = OrderedDict()
+_PAPERS_LOCK = threading.Lock()
+PAPERS_KEPT = 16
+"""Papers kept prepared (by document id, a hash of the file's bytes): a tender's claims mostly cite a few trials."""
+
+
+def _paper(doc: Document) -> _Paper:
+    with _PAPERS_LOCK:
+        if doc.id in _PAPERS:
+            _PAPERS.move_to_end(doc.id)
+            return _PAPERS[doc.id]
+    from retrieval.bm25 import bm25s_module
+
+    sentences = [s for s in doc.sentences if len(s.text) >= 20 and _section_prior(s.section) > -1.0]
+    tokens = [_tokens(s.text) for s in sentences]
+    cues = np.array([[bool(_P_VALUE.search(s.text)), bool(_STATS.search(s.text)), bool(_SIGNIFICANT.search(s.text)),
+                      bool(_COMPARATIVE.search(s.text)), min(sum(c.isdigit() for c in s.text), 6) / 6, _section_prior(s.section),
+                      bool(_BASELINE.search(s.text))]
+                     for s in sentences], dtype=np.float32).reshape(len(sentences), 7)
+    index = None
+    if sentences:
+        index = bm25s_module().BM25(k1=1.2, b=0.75, method="lucene")
+        index.index(tokens, show_progress=False)
+    paper = _Paper(sentences, tokens, cues, index)
+    with _PAPERS_LOCK:
+        _PAPERS[doc.id] = paper
+        while len(_PAPERS) > PAPERS_KEPT:
+            _PAPERS.popitem(last=False)
+    return paper
+
+
+def _scores(paper: _Paper, query: str) -> np.ndarray:
+    """BM25 of every candidate sentence against ``query``, scaled so the best is 1 (all 0 when no term occurs)."""
+    terms = _tokens(query)
+    if not terms:  # bm25s wants at least one token
+        return np.zeros(len(paper.sentences), dtype=np.float32)
+    scores = np.asarray(paper.bm25.get_scores(terms), dtype=np.float32)
+    top = float(scores.max()) if len(scores) else 0.0
     return scores / top if top > 0 else scores
 
 
@@ -115,17 +148,15 @@ def read_findings(doc: Document, *, intervention: str, comparator: str, outcome:
     """The paper's ``top`` sentences most likely to report the result for this outcome and these arms, best first."""
     from extractor.direction import direction_probabilities, finding_score
 
-    sentences = [s for s in doc.sentences if len(s.text) >= 20 and _section_prior(s.section) > -1.0]
-    if not sentences or not outcome.strip():
+    if not outcome.strip():
         return []
-    tokens = [_tokens(s.text) for s in sentences]
-    out = _bm25(tokens, _tokens(outcome))
-    arms = _bm25(tokens, _tokens(f"{intervention} {comparator}"))
-    cues = np.array([[bool(_P_VALUE.search(s.text)), bool(_STATS.search(s.text)), bool(_SIGNIFICANT.search(s.text)),
-                      bool(_COMPARATIVE.search(s.text)), min(sum(c.isdigit() for c in s.text), 6) / 6, _section_prior(s.section),
-                      bool(_BASELINE.search(s.text))]
-                     for s in sentences], dtype=np.float32)
-    base = np.column_stack([out, arms, cues]) @ np.array(RANK[:9], dtype=np.float32)
+    paper = _paper(doc)
+    if not paper.sentences:
+        return []
+    sentences, tokens = paper.sentences, paper.tokens
+    out = _scores(paper, outcome)
+    arms = _scores(paper, f"{intervention} {comparator}")
+    base = np.column_stack([out, arms, paper.cues]) @ np.array(RANK[:9], dtype=np.float32)
     order = np.argsort(-base, kind="stable")[:CANDIDATES].tolist()
     scored = []
     for i in order:
