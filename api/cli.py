@@ -339,6 +339,7 @@ def check_claim_cmd(
 ) -> None:
     """Check one claim: passages that support or contradict it, and whether the numbers agree. Stores the links."""
     from api.evidence import check_claims
+    from retrieval.checking.check import RETRIEVED, STRUCTURE
 
     settings = _settings(data_dir=data_dir)
     store = _store(settings)
@@ -364,7 +365,7 @@ def check_claim_cmd(
         out.print("no candidate passages: ingest the papers it cites, then run `vbp check-claim` again.")
     for rank, lk in enumerate(check.links, start=1):
         p = passages[lk.passage_id]
-        judged = {"structure.logistic.v1": " by structure", "retrieval": " (not judged)"}.get(lk.method, "")
+        judged = {STRUCTURE: " by structure", RETRIEVED: " (not judged)"}.get(lk.method, "")
         out.print(f"[bold]{rank}.[/] [{_stance_style(lk.stance.value)}]{lk.stance.value}[/] {lk.score:.2f}{judged}"
                   f"{' (cited)' if lk.cited else ''} — {names.get(p.doc_id, p.doc_id[:12])} p{p.page} {p.section or '-'}")
         if lk.evidence:

@@ -50,6 +50,7 @@ from retrieval.checking.verdicts import (
     VERDICT_LABELS,
     best_link,
     claim_verdict,
+    excerpt,
     numeric_status,
     support_status,
 )
@@ -409,7 +410,7 @@ def _link_ref(link: SupportLink, item: ClaimEvidence) -> dict:
         "document": item.documents.get(doc_id, doc_id),
         "page": passage.page if passage is not None else None,
         "section": passage.section if passage is not None else None,
-        "excerpt": _excerpt(passage.text) if passage is not None else None,
+        "excerpt": excerpt(passage.text, EXCERPT_CHARS) if passage is not None else None,
         "stance": link.stance.value,
         "score": link.score,
         "retrieval_score": link.retrieval_score,
@@ -417,14 +418,6 @@ def _link_ref(link: SupportLink, item: ClaimEvidence) -> dict:
         "method": link.method,
         "sentence": link.evidence,
     }
-
-
-def _excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
-    text = " ".join(text.split())
-    if len(text) <= limit:
-        return text
-    cut = text[:limit].rsplit(" ", 1)[0]
-    return cut + " …"
 
 
 def _where(link: SupportLink, item: ClaimEvidence) -> str:

@@ -87,9 +87,8 @@ def claim_document(claim: str, title: str | None) -> str:
     """A one-claim supplier document in Markdown whose claim cites the trial: its marker goes before the final full
     stop, as submissions write it, and the reference list names the trial by its title (or plainly, with none)."""
     sentence = claim.strip()
-    end = "." if sentence.endswith(".") or not sentence[-1:] in "!?" else ""
-    body = sentence[:-1] if sentence.endswith(".") else sentence
-    return (f"# Supplier claim\n\n## Outcomes\n\n{body} [1]{end}\n\n## References\n\n"
+    cited = f"{sentence} [1]" if sentence[-1:] in ("?", "!") else f"{sentence.rstrip('.')} [1]."
+    return (f"# Supplier claim\n\n## Outcomes\n\n{cited}\n\n## References\n\n"
             f"1. Trial Investigators. {(title or 'The cited randomised controlled trial').strip().rstrip('.')}. Trials. 2020;1:1-10.\n")
 
 

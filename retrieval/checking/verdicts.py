@@ -155,12 +155,17 @@ def claim_verdict(links: list[SupportLink], passages: Mapping[str, Passage] | No
                    f"{len(links)} passage(s) checked; none settles the claim. The closest: {_said(link, passages)}.", link)
 
 
+def excerpt(text: str, limit: int) -> str:
+    """``text`` with its whitespace run together, cut at a word boundary to at most ``limit`` characters (then " …")."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    return text[:limit].rsplit(" ", 1)[0] + " …"
+
+
 def _said(link: SupportLink, passages: Mapping[str, Passage] | None) -> str:
     passage = (passages or {}).get(link.passage_id)
-    text = link.evidence or (passage.text if passage is not None else "")
-    text = " ".join(text.split())
-    if len(text) > QUOTE_CHARS:
-        text = text[:QUOTE_CHARS].rsplit(" ", 1)[0] + " …"
+    text = excerpt(link.evidence or (passage.text if passage is not None else ""), QUOTE_CHARS)
     quoted = f"“{text}”" if text else f"passage {link.passage_id}"
     return quoted + _page(link, passages)
 
@@ -175,5 +180,5 @@ def best_link(links: list[SupportLink]) -> SupportLink | None:
     return max(links, key=lambda lk: (lk.score, lk.retrieval_score), default=None)
 
 
-__all__ = ["NUMERIC_LABELS", "SUPPORT_LABELS", "SUPPORT_THRESHOLD", "VERDICT_LABELS", "Verdict", "best_link", "claim_verdict",
+__all__ = ["NUMERIC_LABELS", "SUPPORT_LABELS", "SUPPORT_THRESHOLD", "VERDICT_LABELS", "Verdict", "best_link", "claim_verdict", "excerpt",
            "numeric_status", "support_status"]
