@@ -548,6 +548,7 @@ def eval_cmd(
     split: Annotated[Optional[str], typer.Option(help="Split to score (default: the one split present).")] = None,
     source: Annotated[Optional[str], typer.Option(help="rct-numeric: 'pdf' (default) or 'markdown'.")] = None,
     limit: Annotated[Optional[int], typer.Option(help="Score only the first N examples (quick checks).")] = None,
+    cv: Annotated[Optional[int], typer.Option(help="rct-numeric: K article-level folds, heads refitted on K-1 (e.g. --split TRAIN --cv 5).")] = None,
     index_dir: Annotated[Optional[Path], typer.Option(help="scifact: keep the corpus index in this folder and reuse it.")] = None,
     label: Annotated[Optional[bool], typer.Option("--label/--no-label", help="scifact: also score the label task (default: yes).")] = None,
     json_file: Annotated[Optional[Path], typer.Option("--json", help="Also write the result to this JSON file.")] = None,
@@ -555,7 +556,8 @@ def eval_cmd(
     """Score the pipeline on a public gold set and print a table (SPEC harness contract)."""
     from eval import runner
 
-    options = {k: v for k, v in {"source": source, "limit": limit, "index_dir": index_dir, "label": label}.items() if v is not None}
+    options = {k: v for k, v in {"source": source, "limit": limit, "index_dir": index_dir, "label": label, "cv": cv}.items()
+               if v is not None}
     result = runner.run(dataset, data, split, **options)
     out.print(runner.format_table(result), markup=False)
     if json_file:

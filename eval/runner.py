@@ -76,6 +76,12 @@ def format_table(result: dict[str, object]) -> str:
             lines.append(f"    {'label':<24} {'P':>7} {'R':>7} {'F1':>7} {'n':>6}")
             for label, m in value.items():
                 lines.append(f"    {label:<24} {m['precision']:>7.3f} {m['recall']:>7.3f} {m['f1']:>7.3f} {m['tp'] + m['fn']:>6}")
+        if isinstance(value, dict) and value and all(isinstance(v, dict) and "coverage" in v for v in value.values()):
+            lines.append(f"  {key}:")
+            lines.append(f"    {'field':<34} {'P':>7} {'cov':>7} {'acc':>7} {'filled':>7} {'n':>6}")
+            for name, m in value.items():
+                p = "-" if m["precision"] is None else f"{m['precision']:.3f}"
+                lines.append(f"    {name:<34} {p:>7} {m['coverage']:>7.3f} {m['accuracy']:>7.3f} {m['filled']:>7} {m['n']:>6}")
     return "\n".join(lines)
 
 

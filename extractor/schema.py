@@ -335,6 +335,61 @@ class NumericCheck(_Model):
     note: str = Field(default="", description="Human-readable explanation.")
 
 
+ARM_FIELDS = {
+    "binary": ("intervention_events", "intervention_group_size", "comparator_events", "comparator_group_size"),
+    "continuous": (
+        "intervention_mean", "intervention_standard_deviation", "intervention_group_size",
+        "comparator_mean", "comparator_standard_deviation", "comparator_group_size",
+    ),
+}
+"""The fields that describe a comparison of each outcome type."""
+
+
+class NumberSource(_Model):
+    """Where one arm number was read: the number as written, its sentence or table row, and the page."""
+
+    text: str = Field(description="The number as written ('12' of '12/200 (6.0%)'), or the percentage an event count was derived from.")
+    span: Span = Field(description="Where that text lies in Document.text (half-open).")
+    context: str = Field(description="The sentence or table row the number was read from, verbatim.")
+    context_span: Span = Field(description="Where the sentence or table row lies in Document.text (half-open).")
+    page: int = Field(ge=1, description="Page holding the number.")
+    derived: str | None = Field(default=None, description="How the value was computed when it is not written as such, e.g. '78.2% of 101'.")
+    where: str = Field(default="", description="Kind of place, for a reviewer: 'table row', 'table rows', 'sentence', 'group size statement'.")
+
+
+class ArmNumbers(_Model):
+    """Arm-level numbers of one (intervention, comparator, outcome) comparison, each with its confidence.
+
+    A field is filled only when its reading is confident (``confidence[field]`` at or above the field's
+    calibrated threshold); a reading below it is left out of the field and kept in ``withheld`` with its
+    confidence and source, for a reviewer to look at. Effects are recomputed only from filled fields.
+    """
+
+    outcome_type: str = Field(description="'binary' (events / group size) or 'continuous' (mean, SD, group size).")
+    intervention_events: int | None = Field(default=None, description="Participants with the event in the intervention arm.")
+    intervention_group_size: int | None = Field(default=None, description="Participants analysed in the intervention arm.")
+    comparator_events: int | None = Field(default=None, description="Participants with the event in the comparator arm.")
+    comparator_group_size: int | None = Field(default=None, description="Participants analysed in the comparator arm.")
+    intervention_mean: float | None = Field(default=None, description="Mean of the outcome in the intervention arm.")
+    intervention_standard_deviation: float | None = Field(default=None, description="SD of the outcome in the intervention arm.")
+    comparator_mean: float | None = Field(default=None, description="Mean of the outcome in the comparator arm.")
+    comparator_standard_deviation: float | None = Field(default=None, description="SD of the outcome in the comparator arm.")
+    sources: dict[str, NumberSource] = Field(default_factory=dict, description="Grounding of each field read (filled or withheld), by field name.")
+    confidence: dict[str, float] = Field(default_factory=dict, description="Probability that each field read is right (0-1), by field name.")
+    withheld: dict[str, float] = Field(default_factory=dict, description="Fields read with too little confidence to be used: the value read, by field name.")
+    score: float = Field(default=0.0, description="Confidence of the match between the outcome and the text the numbers came from (0-1).")
+    extractor: str = Field(default="arms.scored.v1", description="Name and version of the extractor.")
+
+    def values(self) -> dict[str, float | int | None]:
+        """The fields of this outcome type and their values (None where not read or withheld)."""
+        return {name: getattr(self, name) for name in ARM_FIELDS.get(self.outcome_type, ())}
+
+    def confident(self, fields: tuple[str, ...] | None = None) -> bool:
+        """True when every one of ``fields`` (default: all of this outcome type's) is filled."""
+        names = fields if fields is not None else ARM_FIELDS.get(self.outcome_type, ())
+        return bool(names) and all(getattr(self, name) is not None for name in names)
+
+
 class SupportLink(_Model):
     """A passage judged against a claim."""
 

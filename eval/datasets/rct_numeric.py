@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import time
 from pathlib import Path
 from typing import Any
 
@@ -106,7 +107,8 @@ def effects_agree(gold: dict[str, float], predicted: dict[str, float]) -> bool |
     return None
 
 
-def run(data: Path, split: str, *, limit: int | None = None, source: str = "pdf", **options: object) -> dict[str, object]:
+def run(data: Path, split: str, *, limit: int | None = None, source: str = "pdf", cv: int | None = None,
+        heads: dict[str, Any] | None = None, **options: object) -> dict[str, object]:
     """Extract the arm numbers of every comparison of ``split`` and score them against the gold numbers.
 
     Args:
@@ -114,23 +116,32 @@ def run(data: Path, split: str, *, limit: int | None = None, source: str = "pdf"
         split: The ``split`` value of the records to score.
         limit: Score only the first N usable records.
         source: ``"pdf"`` (records whose PDF is present) or ``"markdown"`` (every record).
+        cv: Cross-validate instead of using the shipped heads: K article-level folds over the split's records,
+            the heads (thresholds included) fitted on K-1 folds by ``eval.training.train_arms`` and read on the
+            held-out one; no article is on both sides.
+        heads: The arm heads to read with (default: the shipped ones; tests pass others).
 
     Returns:
         ``binary_exact_match`` (all four numbers right), ``continuous_exact_match`` (all six right),
-        ``field_accuracy`` (share of single fields right), ``rr_agreement`` (binary records whose effect
-        recomputed from the extracted numbers by ``extractor.arms.recompute_effect`` agrees with the one from
-        the gold numbers: see :func:`effects_agree`), counts and per-record results.
+        ``field_accuracy`` (share of single fields right, an empty field right when the gold is empty),
+        ``field_precision`` (right among the fields filled), ``field_coverage`` (share of fields filled),
+        ``per_field`` (precision, coverage and accuracy of each field), ``rr_agreement`` (binary records
+        whose effect recomputed from the extracted numbers by ``extractor.arms.recompute_effect`` agrees with
+        the one from the gold numbers: see :func:`effects_agree`), ``seconds_per_article`` (reading the arm
+        numbers, parsing left out), counts and per-record results.
 
     Raises:
-        ConfigError: unknown source or split, or a folder without annotations.json.
+        ConfigError: unknown source or split, a bad ``cv``, or a folder without annotations.json.
     """
     from extractor.arms import ARM_FIELDS, EXTRACTOR_NAME, ArmNumbers, extract_arm_numbers, recompute_effect
     from extractor.pipeline import parse_file
 
     if options:
-        raise ConfigError(f"unknown option(s) for rct-numeric: {', '.join(sorted(options))}.", hint="Use --source and --limit.")
+        raise ConfigError(f"unknown option(s) for rct-numeric: {', '.join(sorted(options))}.", hint="Use --source, --limit and --cv.")
     if source not in SOURCES:
         raise ConfigError(f"unknown source {source!r} for rct-numeric.", hint=f"Use one of: {', '.join(SOURCES)}.")
+    if cv is not None and cv < 2:
+        raise ConfigError(f"--cv must be at least 2 folds, not {cv}.", hint="Use e.g. --cv 5.")
     records = _annotations(data)
     present = sorted({str(r.get("split", "")) for r in records})
     in_split = [r for r in records if str(r.get("split", "")) == split]
@@ -141,10 +152,43 @@ def run(data: Path, split: str, *, limit: int | None = None, source: str = "pdf"
     if limit is not None:
         usable = usable[: max(0, limit)]
 
-    docs: dict[Path, Any] = {}
     failures: dict[str, str] = {}
-    exact = {"binary": [], "continuous": []}
+    predicted_arms: dict[int, Any] = {}
+    read_seconds: dict[Path, float] = {}
+    if cv is not None:
+        from eval.training.train_arms import collect, cross_validate
+        from extractor.arms.score import assemble
+
+        examples = collect(data, (split,), sources=(source,), records=usable)
+        if len({ex.group for ex in examples}) < cv:
+            raise ConfigError(f"--cv {cv} needs at least {cv} articles; split {split!r} has {len({ex.group for ex in examples})}.",
+                              hint="Use fewer folds or a larger split.")
+        for ex, heads in zip(examples, cross_validate(examples, cv)):
+            predicted_arms[id(ex.record)] = assemble(ex.reading, heads)
+    else:
+        docs: dict[Path, Any] = {}
+        for record in usable:
+            kind = str(record.get("outcome_type", "")).strip().lower()
+            path = _source_path(data, record, source)
+            if kind not in ARM_FIELDS:
+                continue
+            if path not in docs:
+                try:
+                    docs[path] = parse_file(path)
+                except DocumentError as e:
+                    docs[path] = None
+                    failures[path.name] = e.message
+            if docs[path] is None:
+                continue
+            started = time.perf_counter()
+            predicted_arms[id(record)] = extract_arm_numbers(docs[path], intervention=str(record["intervention"]),
+                                                             comparator=str(record["comparator"]), outcome=str(record["outcome"]),
+                                                             outcome_type=kind, heads=heads)
+            read_seconds[path] = read_seconds.get(path, 0.0) + time.perf_counter() - started
+
+    exact: dict[str, list[bool]] = {"binary": [], "continuous": []}
     field_right: dict[str, list[bool]] = {}
+    field_filled: dict[str, list[bool]] = {}
     rr_pairs: list[bool] = []
     results = []
     for record in usable:
@@ -152,23 +196,13 @@ def run(data: Path, split: str, *, limit: int | None = None, source: str = "pdf"
         if kind not in ARM_FIELDS:
             failures[str(record.get("id"))] = f"unknown outcome_type {record.get('outcome_type')!r}"
             continue
-        path = _source_path(data, record, source)
-        if path not in docs:
-            try:
-                docs[path] = parse_file(path)
-            except DocumentError as e:
-                docs[path] = None
-                failures[path.name] = e.message
-        doc = docs[path]
-        arms = None
-        if doc is not None:
-            arms = extract_arm_numbers(doc, intervention=str(record["intervention"]), comparator=str(record["comparator"]),
-                                       outcome=str(record["outcome"]), outcome_type=kind)
+        arms = predicted_arms.get(id(record))
         fields = ARM_FIELDS[kind]
         predicted = {f: (getattr(arms, f) if arms is not None else None) for f in fields}
         right = {f: values_match(predicted[f], record.get(f, "")) for f in fields}
         for f, ok in right.items():
             field_right.setdefault(f, []).append(ok)
+            field_filled.setdefault(f, []).append(predicted[f] is not None)
         exact[kind].append(all(right.values()))
         if kind == "binary":
             gold_effects = recompute_effect(ArmNumbers(outcome_type=kind, **_as_arm_fields(record, fields)))
@@ -178,27 +212,44 @@ def run(data: Path, split: str, *, limit: int | None = None, source: str = "pdf"
         results.append({
             "id": record.get("id"), "pmcid": record.get("pmcid"), "outcome_type": kind, "outcome": record.get("outcome"),
             "exact": all(right.values()),
-            "fields": {f: {"gold": gold_number(record.get(f, "")), "predicted": predicted[f], "right": right[f]} for f in fields},
-            "sources": {f: s.context[:200] for f, s in (arms.sources.items() if arms is not None else [])},
+            "fields": {f: {"gold": gold_number(record.get(f, "")), "predicted": predicted[f], "right": right[f],
+                           "confidence": arms.confidence.get(f) if arms is not None else None,
+                           "withheld": arms.withheld.get(f) if arms is not None else None} for f in fields},
+            "sources": {f: s.context[:200] for f, s in (arms.sources.items() if arms is not None else []) if f in arms.values()
+                        and getattr(arms, f) is not None},
         })
 
     def share(xs: list[bool]) -> float:
         return round(sum(xs) / len(xs), 4) if xs else 0.0
 
+    def precision(oks: list[bool], filled: list[bool]) -> float | None:
+        kept = [ok for ok, f in zip(oks, filled) if f]
+        return round(sum(kept) / len(kept), 4) if kept else None
+
     all_fields = [ok for oks in field_right.values() for ok in oks]
+    all_filled = [f for fs in field_filled.values() for f in fs]
+    per_field = {f: {"precision": precision(field_right[f], field_filled[f]), "coverage": share(field_filled[f]),
+                     "accuracy": share(field_right[f]), "filled": sum(field_filled[f]), "n": len(field_right[f])}
+                 for f in field_right}
     return {
         "binary_exact_match": share(exact["binary"]),
         "continuous_exact_match": share(exact["continuous"]),
         "field_accuracy": share(all_fields),
+        "field_precision": precision(all_fields, all_filled),
+        "field_coverage": share(all_filled),
         "rr_agreement": share(rr_pairs),
         "rr_agreement_n": len(rr_pairs),
         "examples": len(exact["binary"]) + len(exact["continuous"]),
         "source": source,
+        "heads": f"cross-validated, {cv} article folds" if cv else "shipped",
         "records_in_split": len(in_split),
         "records_with_pdf": len(with_pdf),
         "skipped_no_source": len(in_split) - len([r for r in in_split if _source_path(data, r, source).is_file()]),
+        "seconds_per_article": round(sum(read_seconds.values()) / len(read_seconds), 4) if read_seconds else None,
+        "slowest_article_seconds": round(max(read_seconds.values()), 4) if read_seconds else None,
         "per_outcome_type": {k: len(v) for k, v in exact.items()},
         "per_field_accuracy": {f: share(oks) for f, oks in field_right.items()},
+        "per_field": per_field,
         "splits_present": present,
         "failures": failures,
         "extractor": EXTRACTOR_NAME,

@@ -114,7 +114,7 @@ class _Checker:
         retrieval = {h.passage_id: (h.score, c) for h, c in hits}
         links = []
         for pid in order:
-            numeric = arm_links.get(pid) or check_numbers(claim, texts[pid])
+            numeric = _numeric(arm_links.get(pid), claim, texts[pid])
             score, was_cited = retrieval.get(pid, (0.0, True))
             if pid in predictions:
                 pred = predictions[pid]
@@ -164,7 +164,7 @@ class _Checker:
         if pid not in texts:
             texts[pid] = self.store.get_passages([pid])[pid].text
         return SupportLink(claim_id=claim.id, passage_id=pid, stance=verdict.stance, score=round(verdict.probability, 4), cited=True,
-                           numeric=arm_links.get(pid) or check_numbers(claim, texts[pid]), method=STRUCTURE, evidence=sentence.text,
+                           numeric=_numeric(arm_links.get(pid), claim, texts[pid]), method=STRUCTURE, evidence=sentence.text,
                            evidence_span=sentence.span)
 
     def _level(self, claim: Claim, cited: Sequence[str]) -> EvidenceLevel:
@@ -200,18 +200,81 @@ class _Checker:
                     read[outcome_type] = (arms, recompute_effect(arms))
                 arms, effects = read[outcome_type]
                 check = _arm_verdict(q, arms, effects) if arms.score >= self.min_arm_score else None
-                source = next(iter(arms.sources.values()), None)
+                source = _first_source(arms)
                 if check is None or source is None:
                     continue
                 pid = _passage_at(doc, source.context_span.start)
-                if pid is not None and (pid not in out or out[pid].verdict is not NumericVerdict.match):
+                if pid is not None and (pid not in out or _RANK[check.verdict] < _RANK[out[pid].verdict]):
                     out[pid] = check
         return out
 
 
+_RANK = {NumericVerdict.match: 0, NumericVerdict.mismatch: 1, NumericVerdict.not_comparable: 2}
+
+
+def _numeric(arm_check: NumericCheck | None, claim: Claim, text: str) -> NumericCheck | None:
+    """The arm-number check when it decided; else the passage's own numbers. Where the trial's arm numbers in this
+    passage could not be read with confidence, the passage's numbers may confirm the claim but never contradict it
+    (they are the same doubtful numbers): the arm check's reason is shown instead."""
+    if arm_check is not None and arm_check.verdict is not NumericVerdict.not_comparable:
+        return arm_check
+    from retrieval.numeric import check_numbers
+
+    own = check_numbers(claim, text)
+    if own is not None and (own.verdict is NumericVerdict.match or (own.verdict is NumericVerdict.mismatch and arm_check is None)):
+        return own
+    return arm_check or own
+
+
+ARMS_NOT_CONFIDENT = "the trial's arm numbers could not be read with confidence"
+"""The reason a claim's effect is not recomputed when a number it needs was read below its threshold."""
+
+_NEEDED = {QuantityKind.relative_change: ("intervention_events", "intervention_group_size", "comparator_events", "comparator_group_size"),
+           QuantityKind.mean_difference: ("intervention_mean", "comparator_mean")}
+_FIELD_WORDS = {"intervention_events": "intervention events", "intervention_group_size": "intervention group size",
+                "comparator_events": "comparator events", "comparator_group_size": "comparator group size",
+                "intervention_mean": "intervention mean", "comparator_mean": "comparator mean",
+                "intervention_standard_deviation": "intervention SD", "comparator_standard_deviation": "comparator SD"}
+
+
+def _first_source(arms):
+    """The grounding of the first number the effect rests on (where its passage is looked up)."""
+    for name in ("intervention_events", "intervention_mean", *arms.sources):
+        if name in arms.sources:
+            return arms.sources[name]
+    return None
+
+
+def _provenance(arms, fields: tuple[str, ...]) -> str:
+    """Which numbers were read and where: 'intervention events 9 (p. 3, table row "Wound infection 9/200 ...")'."""
+    parts = []
+    for name in fields:
+        src = arms.sources.get(name)
+        value = getattr(arms, name)
+        if src is None:
+            continue
+        shown = value if value is not None else arms.withheld.get(name)
+        context = src.context if len(src.context) <= 80 else src.context[:77] + "..."
+        conf = arms.confidence.get(name)
+        state = "" if value is not None else f", withheld at confidence {conf:.2f}" if conf is not None else ", withheld"
+        parts.append(f"{_FIELD_WORDS.get(name, name)} {shown:g} (p. {src.page}, {src.where or 'text'} \"{context}\"{state})")
+    return "; ".join(parts)
+
+
 def _arm_verdict(q: Quantity, arms, effects: dict[str, float]) -> NumericCheck | None:
+    """Match or mismatch from the recomputed effect, only when every number it needs was read with confidence;
+    ``not_comparable`` with the reason when one was read but withheld; None when the trial gave nothing to read."""
     from retrieval.numeric import ABSOLUTE_TOLERANCE, RELATIVE_TOLERANCE
 
+    needed = _NEEDED.get(q.kind)
+    if needed is None:
+        return None
+    if not arms.confident(needed):
+        if not any(name in arms.sources for name in needed):
+            return None
+        where = _provenance(arms, needed)
+        return NumericCheck(verdict=NumericVerdict.not_comparable, claimed=q,
+                            note=f"claimed {q.text}; {ARMS_NOT_CONFIDENT}" + (f": {where}" if where else ""))
     if q.kind is QuantityKind.relative_change and "rrr" in effects:
         found = abs(effects["rrr"]) * 100
         how = (f"{arms.intervention_events}/{arms.intervention_group_size} vs {arms.comparator_events}/{arms.comparator_group_size}"
@@ -229,7 +292,8 @@ def _arm_verdict(q: Quantity, arms, effects: dict[str, float]) -> NumericCheck |
     said = "matches" if ok else "does not match"
     return NumericCheck(verdict=verdict, claimed=q, found=Quantity(kind=q.kind, value=round(found, 4), unit=q.unit, text=how),
                         recomputed_from=how,
-                        note=f"claimed {q.text}; recomputed from the trial's arm numbers {how}: {found:.3g}{unit} ({said})")
+                        note=f"claimed {q.text}; recomputed from the trial's arm numbers {how}: {found:.3g}{unit} ({said}); "
+                             f"read from {_provenance(arms, needed)}")
 
 
 def _passage_at(doc: Document, offset: int) -> str | None:

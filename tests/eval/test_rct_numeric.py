@@ -57,9 +57,16 @@ def test_rct_numeric_default_split_prefers_dev(tmp_path: Path, splits: list[str]
     assert rct_numeric.default_split(tmp_path) == expected
 
 
+def _reading() -> dict:
+    """The shipped heads without thresholds: every field read is filled (the metrics' arithmetic is what is tested)."""
+    from extractor.arms.score import load_heads, unthresholded
+
+    return unthresholded(load_heads())
+
+
 @pytest.mark.slow
 def test_rct_numeric_tiny_folder_exact_metrics(tiny: Path) -> None:
-    result = rct_numeric.run(tiny, "DEV", source="markdown")
+    result = rct_numeric.run(tiny, "DEV", source="markdown", heads=_reading())
     assert result["binary_exact_match"] == 1.0
     assert result["continuous_exact_match"] == 0.0  # the SDs are in the text but not in the gold
     assert result["field_accuracy"] == 0.8  # 4 of 4 binary fields, 4 of 6 continuous ones
@@ -68,6 +75,31 @@ def test_rct_numeric_tiny_folder_exact_metrics(tiny: Path) -> None:
     assert result["records_in_split"] == 2 and result["records_with_pdf"] == 0 and result["skipped_no_source"] == 0
     assert result["per_field_accuracy"]["intervention_standard_deviation"] == 0.0
     assert [p["exact"] for p in result["predictions"]] == [True, False]
+    # every field filled; the two SDs are filled against an empty gold: 8 right of 10 filled
+    assert result["field_coverage"] == 1.0 and result["field_precision"] == 0.8
+    per = result["per_field"]["intervention_standard_deviation"]
+    assert per == {"precision": 0.0, "coverage": 1.0, "accuracy": 0.0, "filled": 1, "n": 1}
+    assert result["seconds_per_article"] is not None and result["heads"] == "shipped"
+
+
+@pytest.mark.slow
+def test_rct_numeric_withheld_fields_lower_coverage_not_precision(tiny: Path) -> None:
+    from extractor.arms.score import Head
+
+    reading = _reading()
+    strict = {k: Head(h.features, h.mean, h.scale, h.weights, 1.01) for k, h in reading.items()}  # nothing is trusted
+    result = rct_numeric.run(tiny, "DEV", source="markdown", heads=strict)
+    assert result["field_coverage"] == 0.0 and result["field_precision"] is None
+    assert result["binary_exact_match"] == 0.0 and result["field_accuracy"] == 0.2  # the two empty gold SDs
+    fields = result["predictions"][0]["fields"]
+    assert fields["intervention_events"]["predicted"] is None and fields["intervention_events"]["withheld"] == 12
+
+
+def test_rct_numeric_cv_needs_enough_articles(tiny: Path) -> None:
+    with pytest.raises(ConfigError, match="needs at least 5 articles"):
+        rct_numeric.run(tiny, "DEV", source="markdown", cv=5)
+    with pytest.raises(ConfigError, match="at least 2 folds"):
+        rct_numeric.run(tiny, "DEV", source="markdown", cv=1)
 
 
 @pytest.mark.slow
@@ -81,8 +113,9 @@ def test_rct_numeric_tiny_folder_pdf_source_scores_only_records_with_a_pdf(tiny:
 def test_rct_numeric_through_the_runner(tiny: Path) -> None:
     from eval import runner
 
-    result = runner.run("rct-numeric", tiny, source="markdown", limit=1)
+    result = runner.run("rct-numeric", tiny, source="markdown", limit=1, heads=_reading())
     assert result["split"] == "DEV" and result["examples"] == 1 and result["binary_exact_match"] == 1.0
+    assert "per_field:" in runner.format_table(result)
     assert {"seconds", "git_commit", "extractors"} <= set(result)
 
 
@@ -112,6 +145,35 @@ def test_rct_numeric_real_folder_limit_2(source: str) -> None:
     assert sum(result["per_outcome_type"].values()) == 2
     assert 0 < result["records_with_pdf"] <= result["records_in_split"]
     assert not result["failures"]
+
+
+@pytest.mark.slow
+def test_rct_numeric_real_pdfs_every_number_read_is_grounded() -> None:
+    """Every number read from the real trial PDFs, filled or withheld, slices back to its text inside its context."""
+    from extractor.arms import ARM_FIELDS, extract_arm_numbers
+    from extractor.pipeline import parse_file
+
+    data = SHARED_DATA / "rct_numeric"
+    if not (data / "pdfs").is_dir():
+        pytest.skip(f"public data not found at {data} (clone the repo with ../shared beside it)")
+    records = [r for r in json.loads((data / "annotations.json").read_text()) if (data / "pdfs" / f"PMC{r['pmcid']}.pdf").is_file()]
+    docs: dict[int, object] = {}
+    checked = 0
+    for r in records:
+        doc = docs.setdefault(r["pmcid"], parse_file(data / "pdfs" / f"PMC{r['pmcid']}.pdf"))
+        arms = extract_arm_numbers(doc, intervention=r["intervention"], comparator=r["comparator"], outcome=r["outcome"],
+                                   outcome_type=r["outcome_type"], heads=_reading())
+        for name, src in arms.sources.items():
+            assert name in ARM_FIELDS[r["outcome_type"]]
+            assert doc.text[src.span.start : src.span.end] == src.text
+            assert doc.text[src.context_span.start : src.context_span.end] == src.context
+            assert src.context_span.start <= src.span.start <= src.span.end <= src.context_span.end
+            assert src.page == doc.page_at(src.span.start)
+            value = getattr(arms, name)
+            if src.derived is None:
+                assert float(src.text.replace(",", "")) == pytest.approx(value)
+            checked += 1
+    assert checked >= 50
 
 
 @pytest.mark.parametrize(

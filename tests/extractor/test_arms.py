@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from extractor.arms import ARM_FIELDS, ArmNumbers, extract_arm_numbers, recompute_effect
+from extractor.arms import ARM_FIELDS, ArmNumbers, recompute_effect
+from extractor.arms import extract_arm_numbers as extract_scored
+from extractor.arms.score import VALUE_HEADS, Head, load_heads, unthresholded
 from extractor.pipeline import parse_file
 from extractor.schema import Document
 from tests.helpers import TRIAL_RESULTS_MD
@@ -39,6 +41,15 @@ Pain intensity before intervention ranged from three to eight with a median of s
 """
 
 
+READING = unthresholded(load_heads())
+"""The shipped heads with no threshold: every field the rules read is filled, so these tests see the reading itself."""
+
+
+def extract_arm_numbers(doc: Document, **kwargs: str) -> ArmNumbers:
+    """What the rules read, every field filled whatever its confidence (the calibrated reading is tested below)."""
+    return extract_scored(doc, heads=READING, **kwargs)
+
+
 @pytest.fixture(scope="module")
 def trial_doc(tmp_path_factory: pytest.TempPathFactory) -> Document:
     return _doc(tmp_path_factory.mktemp("arms"), "trial.md", TRIAL)
@@ -61,7 +72,7 @@ def _assert_grounded(doc: Document, arms: ArmNumbers) -> None:
         assert doc.text[src.span.start : src.span.end] == src.text, name
         assert doc.text[src.context_span.start : src.context_span.end] == src.context, name
         assert src.context_span.start <= src.span.start and src.span.end <= src.context_span.end, name
-        value = getattr(arms, name)
+        value = getattr(arms, name) if getattr(arms, name) is not None else arms.withheld.get(name)
         if src.derived is None:
             assert float(src.text.replace(",", "")) == pytest.approx(value), name
 
@@ -80,7 +91,8 @@ def test_arms_reads_table_rows_and_sentences(
 ) -> None:
     arms = extract_arm_numbers(trial_doc, intervention="Drug A", comparator="placebo", outcome=outcome, outcome_type=outcome_type)
     assert tuple(arms.values().values()) == pytest.approx(expected)
-    assert set(arms.sources) == set(ARM_FIELDS[outcome_type])
+    assert set(arms.sources) == set(ARM_FIELDS[outcome_type]) == set(arms.confidence)
+    assert all(0.0 <= p <= 1.0 for p in arms.confidence.values())
     first_value = ARM_FIELDS[outcome_type][0]
     assert arms.sources[first_value].context.startswith(context_starts)
     _assert_grounded(trial_doc, arms)
@@ -162,3 +174,151 @@ def test_recompute_effect_zero_comparator_risk_has_no_ratio() -> None:
     effects = recompute_effect(_binary(3, 30, 0, 30))
     assert "rr" not in effects and "rrr" not in effects and "or" not in effects
     assert math.isclose(effects["rd"], 0.1)
+
+
+FORMATS = """# Results
+
+Table 2. Outcomes at 30 days
+
+| Outcome | Drug A (n = 120) | Placebo (n = 118) |
+|---|---|---|
+| Wound infection | 12/120 (10.0%) | 22/118 (18.6%) |
+| Pain score, mean ± SD | 45.2 ± 3.1 | 47.0 ± 2.9 |
+| Length of stay, mean (SD) | 5.2 (1.1) | 6.8 (2.0) |
+| Time to discharge, median (IQR) | 4 (3-6) | 5 (4-7) |
+| Readmission, n (%) | 12 (10.0) | 22 (18.6) |
+| Fasting glucose, mean (±SD) | 97.6 (±20.8) | 101.9 (±35.1) |
+
+Sepsis occurred in 7 of 120 (5.8%) patients given Drug A vs 15 of 118 (12.7%) given placebo. \
+Nausea at 24 hours was mean 4.2 (SD 1.1) with Drug A versus 5.0 (1.3) with placebo.
+
+# Discussion
+
+In an earlier trial of Drug A (n = 400), sepsis occurred in 40 of 400 (10%) patients versus 80 of 410 (20%) with placebo.
+"""
+
+SPANNED = """# Results
+
+Table 1. Outcomes before and after the programme
+
+                        Yoga group              Control group
+  --------------------- ----------- ----------- ----------- -----------
+  Outcome               Week 0      Week 11     Week 0      Week 11
+  Stress score          45.3 ± 8.9  40.5 ± 10.6 45.2 ± 9.3  44.8 ± 7.7
+  Resting heart rate
+   mean (SD)            62 (6)      65 (9)      68 (10)     67 (9)
+"""
+
+TRAP = """# Results
+
+Table 3. Imaging findings
+
+| Finding | Surgery | Conservative | p |
+|---|---|---|---|
+| Disc herniation (%) | 87 | 31.6 | 100 |
+"""
+
+
+@pytest.fixture(scope="module")
+def formats_doc(tmp_path_factory: pytest.TempPathFactory) -> Document:
+    return _doc(tmp_path_factory.mktemp("formats"), "formats.md", FORMATS)
+
+
+@pytest.mark.parametrize(
+    ("outcome", "outcome_type", "expected"),
+    [
+        ("wound infection", "binary", (12, 120, 22, 118)),  # "12/120 (10.0%)" under "(n = 120)" headers
+        ("pain score", "continuous", (45.2, 3.1, 120, 47.0, 2.9, 118)),  # "45.2 ± 3.1"
+        ("length of stay", "continuous", (5.2, 1.1, 120, 6.8, 2.0, 118)),  # "5.2 (1.1)" in a mean (SD) row
+        ("readmission", "binary", (12, 120, 22, 118)),  # "12 (10.0)" in an n (%) row
+        ("fasting glucose", "continuous", (97.6, 20.8, 120, 101.9, 35.1, 118)),  # "97.6 (±20.8)"
+        ("sepsis", "binary", (7, 120, 15, 118)),  # "7 of 120 (5.8%) ... vs 15 of 118", not the Discussion's trial
+        ("nausea at 24 hours", "continuous", (4.2, 1.1, 120, 5.0, 1.3, 118)),  # "mean 4.2 (SD 1.1) versus 5.0 (1.3)"
+    ],
+)
+def test_arms_reads_each_number_format(formats_doc: Document, outcome: str, outcome_type: str, expected: tuple) -> None:
+    arms = extract_arm_numbers(formats_doc, intervention="Drug A", comparator="placebo", outcome=outcome, outcome_type=outcome_type)
+    assert tuple(arms.values().values()) == pytest.approx(expected)
+    _assert_grounded(formats_doc, arms)
+
+
+def test_arms_median_iqr_is_not_a_mean(formats_doc: Document) -> None:
+    arms = extract_arm_numbers(formats_doc, intervention="Drug A", comparator="placebo", outcome="time to discharge",
+                               outcome_type="continuous")
+    assert arms.intervention_mean is None and arms.comparator_mean is None
+
+
+def test_arms_never_reads_the_discussion(formats_doc: Document) -> None:
+    arms = extract_arm_numbers(formats_doc, intervention="Drug A", comparator="placebo", outcome="sepsis", outcome_type="binary")
+    assert 400 not in arms.values().values() and 40 not in arms.values().values()
+    for src in arms.sources.values():
+        section = formats_doc.section_at(src.span.start)
+        assert section is None or section.label != "discussion"
+
+
+@pytest.mark.parametrize(
+    ("outcome", "expected"),
+    [
+        ("stress score", (40.5, 10.6, 44.8, 7.7)),  # a group name over two timepoint columns: its post value
+        ("resting heart rate", (65, 9, 67, 9)),  # a "mean (SD)" row under the outcome's own heading
+    ],
+)
+def test_arms_spanned_group_headers_and_stat_rows(tmp_path: Path, outcome: str, expected: tuple) -> None:
+    doc = _doc(tmp_path, "spanned.md", SPANNED)
+    arms = extract_arm_numbers(doc, intervention="yoga", comparator="control", outcome=outcome, outcome_type="continuous")
+    got = (arms.intervention_mean, arms.intervention_standard_deviation, arms.comparator_mean, arms.comparator_standard_deviation)
+    assert got == pytest.approx(expected)
+    _assert_grounded(doc, arms)
+
+
+def test_arms_percent_row_is_not_read_as_counts(tmp_path: Path) -> None:
+    """The trap of the issue: 'Disc herniation (%) 87 31.6 100' is two percentages and a p-value column, not 87 and
+    100 events; with no group sizes in the paper no event count can be derived, so none is given."""
+    doc = _doc(tmp_path, "trap.md", TRAP)
+    arms = extract_arm_numbers(doc, intervention="surgery", comparator="conservative", outcome="disc herniation", outcome_type="binary")
+    assert arms.values() == dict.fromkeys(ARM_FIELDS["binary"])
+
+
+def _constant_heads(value_p: float, size_p: float, threshold: float) -> dict[str, Head]:
+    """Heads that give every value candidate probability ``value_p`` and every size ``size_p`` (a bias weight only)."""
+    shipped = load_heads()
+
+    def head(h: Head, p: float) -> Head:
+        bias = math.log(p / (1 - p))
+        weights = tuple(bias if name == "bias" else 0.0 for name in h.features)
+        return Head(h.features, tuple(0.0 for _ in h.features), tuple(1.0 for _ in h.features), weights, threshold)
+
+    return {name: head(shipped[name], value_p) for name in VALUE_HEADS} | {"size": head(shipped["size"], size_p)}
+
+
+def test_arms_doubtful_reading_leaves_the_field_empty(trial_doc: Document) -> None:
+    """Below the threshold a number is withheld, with its confidence and source, and no effect can be recomputed."""
+    arms = extract_scored(trial_doc, intervention="Drug A", comparator="placebo", outcome="Mortality at 30 days",
+                          outcome_type="binary", heads=_constant_heads(0.6, 0.95, 0.9))
+    assert (arms.intervention_events, arms.comparator_events) == (None, None)
+    assert arms.withheld == {"intervention_events": 12, "comparator_events": 22}
+    assert arms.confidence["intervention_events"] == pytest.approx(0.6)
+    assert (arms.intervention_group_size, arms.comparator_group_size) == (200, 200)
+    assert not arms.confident() and recompute_effect(arms) == {}
+    _assert_grounded(trial_doc, arms)
+
+
+def test_arms_confident_reading_fills_every_field(trial_doc: Document) -> None:
+    arms = extract_scored(trial_doc, intervention="Drug A", comparator="placebo", outcome="Mortality at 30 days",
+                          outcome_type="binary", heads=_constant_heads(0.97, 0.95, 0.9))
+    assert tuple(arms.values().values()) == (12, 200, 22, 200) and arms.confident() and not arms.withheld
+    assert recompute_effect(arms)["rr"] == pytest.approx(12 / 22)
+
+
+def test_arms_derived_events_are_only_as_confident_as_the_group_size(tmp_path: Path) -> None:
+    doc = _doc(tmp_path, "rows.md", ROWS_PER_ARM)
+    arms = extract_scored(doc, intervention="Drug B", comparator="placebo", outcome="adverse events", outcome_type="binary",
+                          heads=_constant_heads(0.97, 0.8, 0.9))
+    assert arms.intervention_events is None and arms.withheld["intervention_events"] == 69
+    assert arms.confidence["intervention_events"] == pytest.approx(0.8)
+
+
+def test_arms_shipped_heads_withhold_rather_than_guess_on_the_trap(tmp_path: Path) -> None:
+    doc = _doc(tmp_path, "trap.md", TRAP)
+    arms = extract_scored(doc, intervention="surgery", comparator="conservative", outcome="disc herniation", outcome_type="binary")
+    assert arms.intervention_events is None and arms.comparator_events is None

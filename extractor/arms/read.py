@@ -1,4 +1,10 @@
-"""Per-arm numbers of one RCT comparison (events, group sizes, means, SDs) read from a Document, grounded."""
+"""Candidate readings of one RCT comparison's arm numbers (events, group sizes, means, SDs), each grounded and described.
+
+The rules here find every table row, pair of rows and Results sentence that could hold the comparison's per-arm
+values, and every statement of a group size; they describe each candidate with features (where it lies, how the
+arms were told apart, the number format, what agrees with what) and leave the choice among them, and whether
+to trust it, to the scored reader in ``extractor.arms.score``.
+"""
 
 from __future__ import annotations
 
@@ -8,58 +14,9 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from pydantic import BaseModel, ConfigDict, Field
+from extractor.schema import ArmNumbers, Document, NumberSource, Span
 
-from extractor.schema import Document, Span
-
-EXTRACTOR_NAME = "arms.rules.v1"
-
-ARM_FIELDS = {
-    "binary": ("intervention_events", "intervention_group_size", "comparator_events", "comparator_group_size"),
-    "continuous": (
-        "intervention_mean", "intervention_standard_deviation", "intervention_group_size",
-        "comparator_mean", "comparator_standard_deviation", "comparator_group_size",
-    ),
-}
-"""The fields that describe a comparison of each outcome type."""
-
-__all__ = ["ARM_FIELDS", "EXTRACTOR_NAME", "ArmNumbers", "NumberSource", "extract_arm_numbers", "recompute_effect"]
-
-
-class NumberSource(BaseModel):
-    """Where one extracted number came from."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    text: str = Field(description="The number as written ('12' of '12/200 (6.0%)'), or the percentage an event count was derived from.")
-    span: Span = Field(description="Where that text lies in Document.text (half-open).")
-    context: str = Field(description="The sentence or table row the number was read from, verbatim.")
-    context_span: Span = Field(description="Where the sentence or table row lies in Document.text (half-open).")
-    page: int = Field(ge=1, description="Page holding the number.")
-    derived: str | None = Field(default=None, description="How the value was computed when it is not written as such, e.g. '78.2% of 101'.")
-
-
-class ArmNumbers(BaseModel):
-    """Arm-level numbers of one (intervention, comparator, outcome) comparison; None when not found."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    outcome_type: str = Field(description="'binary' (events / group size) or 'continuous' (mean, SD, group size).")
-    intervention_events: int | None = Field(default=None, description="Participants with the event in the intervention arm.")
-    intervention_group_size: int | None = Field(default=None, description="Participants analysed in the intervention arm.")
-    comparator_events: int | None = Field(default=None, description="Participants with the event in the comparator arm.")
-    comparator_group_size: int | None = Field(default=None, description="Participants analysed in the comparator arm.")
-    intervention_mean: float | None = Field(default=None, description="Mean of the outcome in the intervention arm.")
-    intervention_standard_deviation: float | None = Field(default=None, description="SD of the outcome in the intervention arm.")
-    comparator_mean: float | None = Field(default=None, description="Mean of the outcome in the comparator arm.")
-    comparator_standard_deviation: float | None = Field(default=None, description="SD of the outcome in the comparator arm.")
-    sources: dict[str, NumberSource] = Field(default_factory=dict, description="Grounding of each field that has a value, by field name.")
-    score: float = Field(default=0.0, description="Confidence of the match between the outcome and the text the numbers came from (0-1).")
-    extractor: str = Field(default=EXTRACTOR_NAME, description="Name and version of the extractor.")
-
-    def values(self) -> dict[str, float | int | None]:
-        """The fields of this outcome type and their values."""
-        return {name: getattr(self, name) for name in ARM_FIELDS.get(self.outcome_type, ())}
+__all__ = ["Reading", "SizeCandidate", "candidate_sizes", "percent_of", "read_candidates", "recompute_effect", "source_of"]
 
 
 # --- effects ------------------------------------------------------------------------------------
@@ -180,9 +137,10 @@ _ITEM = re.compile(
     "|".join(
         [
             rf"(?P<neq>\(?[ ]*\b[nN][ ]*[=:][ ]*(?P<neq_n>{_N})[ ]*\)?)",
+            rf"(?P<of>(?P<oa>{_N})[ ](?:out[ ])?of[ ](?:the[ ])?(?P<ob>{_N})(?:[ ]?[(\[][ ]?(?P<op>{_N})[ ]?%?[ ]?[)\]])?)",
             rf"(?P<frac>(?P<fa>{_N})[ ]?/[ ]?(?P<fb>{_N})(?:[ ]?[(\[][ ]?(?P<fp>{_N})[ ]?%?[ ]?[)\]])?)",
             rf"(?P<ppm>\([ ]?\)?[ ]?(?P<ppm_m>{_SN})[ ]?{_PM}[ ]?(?P<ppm_s>{_N})[ ]?\)?)",
-            rf"(?P<pm>(?P<pm_m>{_SN})[ ]?{_PM}[ ]?(?P<pm_s>{_N}))",
+            rf"(?P<pm>(?P<pm_m>{_SN})[ ]?(?:\([ ]?{_PM}[ ]?(?P<pm_s2>{_N})[ ]?\)|{_PM}[ ]?(?P<pm_s>{_N})))",
             rf"(?P<msd>(?P<msd_m>{_SN})[ ]?[(\[,;][ ]?(?:SD|sd|S\.D\.|s\.d\.)[ ]?[=:]?[ ]?(?P<msd_s>{_N})[ ]?[)\]]?)",
             rf"(?P<range>[(\[]?(?P<ra>{_SN})[ ]?(?:-{{1,2}}|\bto\b)[ ]?(?P<rb>{_SN})[)\]]?)",
             rf"(?P<pair>(?P<pa>{_SN})[ ]{{0,3}}[(\[][ ]?(?P<pb>{_SN})[ ]?(?P<pp>%?)[ ]?[)\]])",
@@ -195,8 +153,8 @@ _ITEM = re.compile(
 )
 """Number-shaped things, longest shape first. Spaces only (never a line break) may sit inside one: tabs are spaces in the
 clean text, and no item spans two lines, so the whole text can be scanned once."""
-_KINDS = ("neq", "frac", "ppm", "pm", "msd", "range", "pair", "pval", "pct", "miss", "num")
-_PARTS = {"neq": ("neq_n", None), "frac": ("fa", "fb"), "ppm": ("ppm_m", "ppm_s"), "pm": ("pm_m", "pm_s"), "msd": ("msd_m", "msd_s"),
+_KINDS = ("neq", "of", "frac", "ppm", "pm", "msd", "range", "pair", "pval", "pct", "miss", "num")
+_PARTS = {"neq": ("neq_n", None), "of": ("oa", "ob"), "frac": ("fa", "fb"), "ppm": ("ppm_m", "ppm_s"), "pm": ("pm_m", "pm_s"), "msd": ("msd_m", "msd_s"),
           "pair": ("pa", "pb"), "pct": ("pc", None), "num": ("nv", None)}
 
 
@@ -239,11 +197,16 @@ def _items(clean: str, start: int, end: int) -> list[_Item]:
             it.b_span = m.span(second)
         if kind == "neq":
             it.a, it.raw_a = _to_float(g("neq_n")), g("neq_n")
-        elif kind == "frac":
-            it.a, it.b, it.raw_a, it.raw_b = _to_float(g("fa")), _to_float(g("fb")), g("fa"), g("fb")
-            it.pct = _to_float(g("fp")) if g("fp") else None
-            if it.a > it.b or "." in g("fa") or "." in g("fb"):
+        elif kind in ("frac", "of"):  # "12/120 (10%)", "12 of 120 (10%)"
+            ka, kb, kp = ("fa", "fb", "fp") if kind == "frac" else ("oa", "ob", "op")
+            it.kind = "frac"
+            it.a, it.b, it.raw_a, it.raw_b = _to_float(g(ka)), _to_float(g(kb)), g(ka), g(kb)
+            it.pct = _to_float(g(kp)) if g(kp) else None
+            if it.a > it.b or "." in g(ka) or "." in g(kb):
                 it.kind = "junk"
+        elif kind == "pm" and g("pm_s2") is not None:  # "97.6 (±20.8)"
+            it.a, it.b, it.raw_a, it.raw_b = _to_float(g("pm_m")), _to_float(g("pm_s2")), g("pm_m"), g("pm_s2")
+            it.b_span = m.span("pm_s2")
         elif kind in ("ppm", "pm", "msd"):
             it.a, it.b, it.raw_a, it.raw_b = _to_float(g(kind + "_m")), _to_float(g(kind + "_s")), g(kind + "_m"), g(kind + "_s")
         elif kind == "range":
@@ -568,6 +531,8 @@ def _pick_timepoint(labels: list[str], count: int, missing: set[int] = frozenset
 
 _SECTION_WEIGHT = {"results": 1.0, "abstract": 0.92, "conclusion": 0.75, "methods": 0.7, "discussion": 0.6, "introduction": 0.4,
                    "references": 0.05, "acknowledgements": 0.05, "funding": 0.05}
+_BACKGROUND = frozenset({"introduction", "discussion", "references", "acknowledgements", "funding"})
+_GROUP_LABEL = re.compile(r"(?<![\w])(?:(?:[Gg]roup|GROUP|[Aa]rm)\s+(IV|I{1,3}|[A-D]|[1-4])|([A-D])\s+[Gg]roup)(?![\w])")
 _RESPECTIVELY = re.compile(r"\brespectively\b", re.IGNORECASE)
 _ENUM_FILLER = re.compile(r"\brespectively\b|\bgroups?\b|\bpatients?\b|\barms?\b", re.IGNORECASE)
 _JOINERS = re.compile(r"\b(?:and|vs|versus|to|or)\b", re.IGNORECASE)
@@ -635,13 +600,32 @@ class _Candidate:
     outcome_score: float
     values: dict[str, _ArmValue]
     note: str = ""
+    where: str = ""
+    feats: dict[str, float] = field(default_factory=dict)
 
 
-def _typed(items: list[_Item], outcome_type: str, *, mean_ctx: bool, count_ctx: bool, median_ctx: bool) -> list[_Item]:
-    """The items that can carry the outcome's per-arm value (placeholders kept, for alignment)."""
+def _placeholder(it: _Item) -> _Item:
+    """A cell that holds something else (a decimal among counts): kept as a gap so that the columns stay aligned."""
+    return _Item("miss", it.start, it.end, raw_a=_GAP)
+
+
+def _as_percent(it: _Item) -> _Item:
+    """A bare number in a row or column labelled '(%)': a percentage."""
+    return _Item("pct", it.start, it.end, a=it.a, pct=it.a, raw_a=it.raw_a, a_span=it.a_span)
+
+
+def _typed(items: list[_Item], outcome_type: str, *, mean_ctx: bool, count_ctx: bool, median_ctx: bool,
+           pct_ctx: bool = False) -> list[_Item]:
+    """The items that can carry the outcome's per-arm value (placeholders kept, for alignment).
+
+    ``pct_ctx``: the row says its bare numbers are percentages ('Disc herniation (%)  87  31.6').
+    """
+    if outcome_type == "binary" and pct_ctx and not count_ctx and all(it.kind in ("num", "miss", "pval") for it in items):
+        return [_as_percent(it) if it.kind == "num" and it.a is not None and 0 <= it.a <= 100 else _placeholder(it)
+                for it in items if it.kind in ("num", "miss")]
     if outcome_type == "binary":
         fr = [it for it in items if it.kind == "frac"]
-        if fr:
+        if len(fr) >= 2 or (fr and not any(it.kind in ("pair", "pct") for it in items)):
             return fr
         pairs = [
             it for it in items
@@ -653,13 +637,41 @@ def _typed(items: list[_Item], outcome_type: str, *, mean_ctx: bool, count_ctx: 
         pct = [it for it in items if it.kind == "pct" and it.a is not None and 0 <= it.a <= 100]
         if pct:
             return pct
-        return [it for it in items if (it.kind == "num" and it.is_int_a) or it.kind == "miss"]
+        out = [it if it.is_int_a or it.kind == "miss" else _placeholder(it) for it in items if it.kind in ("num", "miss")]
+        while out and out[-1].kind == "miss" and out[-1].raw_a == _GAP:
+            out.pop()  # a trailing decimal is the p-value column, not a gap between the arms
+        return out
     pm = [it for it in items if it.kind in ("pm", "ppm", "msd", "miss")]
     if any(it.kind != "miss" for it in pm):
+        if mean_ctx and not median_ctx:  # "mean 4.2 (SD 1.1) versus 5.0 (1.3)": the second arm written as a pair
+            pm = sorted(pm + [it for it in items if it.kind == "pair" and it.pct is None], key=lambda it: it.start)
         return pm
     if mean_ctx and not median_ctx and not count_ctx:
         return [it for it in items if it.kind in ("pair", "miss") and it.pct is None]
     return []
+
+
+_STAT_LABEL = re.compile(
+    r"(?<![\w])(?:means?|SD|S\.D\.|SE|SEM|standard deviation|median|IQR|range|n|no|number|%|percent|scores?|values?"
+    r"|baseline|pre[\s-]?treatment|post[\s-]?treatment|pre[\s-]?test|post[\s-]?test|pre|post|before|after|follow[\s-]?up"
+    r"|weeks?|months?|days?|hours?|years?|T\d|\d+)(?![\w])|±|[()\[\],:;%]", re.IGNORECASE)
+_GAP = "(gap)"
+_PCT_LABEL = re.compile(r"\(\s*%\s*\)|%\s*$|\bper ?cent\b")
+_N_PCT = re.compile(r"\bn\s*\(\s*%|\bno\.?\s*\(\s*%|number", re.IGNORECASE)
+_SD_WORD = re.compile(r"(?<![\w])(?:SD|S\.D\.|standard deviation)(?![\w])", re.IGNORECASE)
+
+
+def _split_mean_sd(items: list[_Item]) -> list[_Item]:
+    """Bare numbers of a row whose header says mean and SD, paired in order (a trailing odd one, a p-value, left out)."""
+    nums = [it for it in items if it.kind == "num"]
+    if len(nums) % 2:
+        nums = nums[:-1]
+    out = []
+    for m, sd in zip(nums[::2], nums[1::2]):
+        if (sd.a or 0) < 0:
+            return []
+        out.append(_Item("msd", m.start, sd.end, a=m.a, b=sd.a, raw_a=m.raw_a, raw_b=sd.raw_a, a_span=m.a_span, b_span=sd.a_span))
+    return out
 
 
 def _words_to_int(word: str) -> int | None:
@@ -720,6 +732,7 @@ def _merge_continuations(clean: str, rows: dict[int, list[_Row]]) -> None:
         if len(rows[i]) == 1 and (first.label_end == first.label_start or only_paren):
             target = prev[-1]
             target.items.extend(first.items)
+            target.end = max(target.end, first.end)  # the row's context reaches its continued values
             if first.label_end > first.label_start:
                 target.more_label += " " + clean[first.label_start : first.label_end]
             del rows[i]
@@ -738,6 +751,7 @@ class _Reader:
         self._all_items, self._starts = prepared.items, prepared.starts
         self.type = outcome_type
         self.arms = (_arm_patterns("intervention", intervention, comparator), _arm_patterns("comparator", comparator, intervention))
+        self._group_aliases()
         self.outcome = _Outcome(outcome, prepared.df, prepared.units)
         self.outcome.check_acronyms(self.clean)
         self.same_group = self._same_group(intervention, comparator)
@@ -745,6 +759,41 @@ class _Reader:
         self._zones: dict[int, str] = {}
         self._all_mentions: list[_Mention] | None = None
         self._mention_starts: list[int] = []
+
+    def _group_aliases(self) -> None:
+        """'In group I (120 people) lidocaine was administered and in group II morphine': 'group I' names that arm.
+
+        A group label (group A/B, group I/II, group 1/2, arm A) is an arm's alias when the clause it opens or closes
+        names that arm, and never the other one."""
+        votes: dict[str, dict[str, int]] = {}
+        spots = list(_GROUP_LABEL.finditer(self.clean))
+        for k, m in enumerate(spots):
+            label = (m.group(1) or m.group(2)).upper()
+            lo = spots[k - 1].end() if k > 0 else max(0, m.start() - 80)
+            hi = spots[k + 1].start() if k + 1 < len(spots) else m.end() + 120
+            window = (max(lo, m.start() - 80), min(hi, m.end() + 120))
+            cut = _CLAUSE_END.search(self.clean, m.end(), window[1])
+            seen = set()
+            for arm in self.arms:
+                for pat in arm.strong:
+                    for hit in pat.finditer(self.clean, m.end(), cut.start() if cut else window[1]):
+                        seen.add(arm.role)
+                        break
+            if len(seen) == 1:
+                role = seen.pop()
+                votes.setdefault(label, {}).setdefault(role, 0)
+                votes[label][role] += 1
+        taken: dict[str, str] = {}
+        for label, by_role in votes.items():
+            if len(by_role) == 1:
+                (role, _), = by_role.items()
+                taken[label] = role
+        for label, role in taken.items():
+            if list(taken.values()).count(role) > 1:
+                continue  # two labels for one arm: not an alias
+            arm = next(a for a in self.arms if a.role == role)
+            esc = re.escape(label)
+            arm.strong.append(re.compile(rf"(?<![\w])(?:(?:group|arm)\s+{esc}|{esc}\s+group)(?![\w])", re.IGNORECASE))
 
     def items(self, start: int, end: int) -> list[_Item]:
         """The number-shaped items lying wholly in ``[start, end)``."""
@@ -865,6 +914,11 @@ class _Reader:
 
     # -- scoring helpers
 
+    def _background(self, offset: int) -> bool:
+        """True in the Introduction, Discussion or back matter: their numbers are other studies' or a summary's."""
+        sec = self.doc.section_at(offset)
+        return sec is not None and sec.label in _BACKGROUND
+
     def _section_weight(self, offset: int) -> float:
         sec = self.doc.section_at(offset)
         if sec is None:
@@ -878,6 +932,20 @@ class _Reader:
         return bool(a) and a == b and (intervention.lower() != comparator.lower())
 
     # -- candidates from table rows
+
+    def _subheader(self, line: int) -> str | None:
+        """The nearest line above, within a few, that is a label with no numbers (a row group's heading), if any."""
+        for j in range(line - 1, max(-1, line - 6), -1):
+            s, e, _ = self.lines[j]
+            text = self.clean[s:e]
+            if _RULE_LINE.match(text) or not text.strip():
+                return None
+            if j in self.rows:
+                continue  # another statistic row of the same group ("range 9-74")
+            if _content(_STAT_LABEL.sub(" ", text)) and len(text.strip()) <= 120:
+                return text
+            return None
+        return None
 
     def _zone(self, ctx: list[int]) -> str:
         """Header, sub-header and caption text above a row (data rows left out)."""
@@ -921,7 +989,11 @@ class _Reader:
                 ctx = self._context(row.line)
                 zone = self._zone(ctx)
                 caption = self._caption(ctx)
-                if _TIME_B.fullmatch(label.strip()) or _TIME_A.fullmatch(label.strip()) or _TOTAL_ROW.match(label.strip()):
+                sub = self._subheader(row.line) if not _content(_STAT_LABEL.sub(" ", label)) else None
+                if sub is not None:  # "mean (SD)", "Post-treatment (mean±SD)": the outcome is named on a line above
+                    oscore = min(1.0, self.outcome.score(sub) + 0.1 * self.outcome.score(zone))
+                    tp_bonus = 0.0
+                elif _TIME_B.fullmatch(label.strip()) or _TIME_A.fullmatch(label.strip()) or _TOTAL_ROW.match(label.strip()):
                     oscore = 0.9 * self.outcome.score(zone)
                     tp_bonus = 0.02 if _TOTAL_ROW.match(label.strip()) else 0.01 * row.line / max(1, len(self.lines))
                 else:
@@ -933,6 +1005,9 @@ class _Reader:
                 if cand:
                     if _BASELINE_CTX.search(caption):
                         cand.score *= 0.6
+                        cand.feats["baseline"] = 1.0
+                    cand.feats["time_row"] = float(tp_bonus > 0)
+                    cand.feats["section"] = self._section_weight(row.start)
                     cand.score += tp_bonus
                     cands.append(cand)
         cands.extend(self._row_pairs(arm_rows))
@@ -943,11 +1018,17 @@ class _Reader:
         near = label + " " + zone
         mean_ctx = bool(_MEAN_CTX.search(near))
         typed = _typed(row.items, self.type, mean_ctx=mean_ctx, count_ctx=bool(_COUNT_CTX.search(near)),
-                       median_ctx=bool(_MEDIAN_CTX.search(label)) or (bool(_MEDIAN_CTX.search(zone)) and not mean_ctx))
+                       median_ctx=bool(_MEDIAN_CTX.search(label)) or (bool(_MEDIAN_CTX.search(zone)) and not mean_ctx),
+                       pct_ctx=bool(_PCT_LABEL.search(label)) and not _N_PCT.search(label))
+        split = False
+        if self.type == "continuous" and not [it for it in typed if it.kind != "miss"] and _SD_WORD.search(near) \
+                and all(it.kind in ("num", "pval", "miss") for it in row.items):
+            typed, split = _split_mean_sd(row.items), True  # "13.11  7.02  13.00  6.94": mean and SD in cells of their own
         if not [it for it in typed if it.kind != "miss"]:
             return None
         span = (row.start, row.end)
         tps = _timepoints(zone)
+        block = 0
         values: dict[str, _ArmValue] = {}
         conf = 1.0
         bare = [it for it in typed if it.kind != "ppm"]
@@ -982,6 +1063,17 @@ class _Reader:
                         k = picks[0]
                     c = cols[k]
                     values[role] = _ArmValue(typed[k], span, c.n, header if c.n else None)
+            elif cols and len(cols) >= 2 and len(typed) % len(cols) == 0 and len(typed) // len(cols) >= 2 \
+                    and roles.count("intervention") == 1 and roles.count("comparator") == 1:
+                # a group name over several columns ("Yoga group" over "Week 0  Week 11"): each group's block of values
+                block = len(typed) // len(cols)
+                labels = tps[:block] if len(tps) in (block, block * len(cols)) else []
+                idx, note = _pick_timepoint(labels, block)
+                for role in ("intervention", "comparator"):
+                    k = roles.index(role)
+                    c = cols[k]
+                    values[role] = _ArmValue(typed[k * block + idx], span, c.n, header if c.n else None)
+                conf = 0.8
             elif not cols and len(typed) == 2 and not tps and typed[0].kind in ("frac", "pm", "msd", "pair") \
                     and self.outcome.score(label) >= 0.5:
                 # no header naming the arms: the first column is taken for the intervention, with little confidence
@@ -995,7 +1087,12 @@ class _Reader:
         bonus = 0.05 if typed[0].kind == "frac" else 0.03 if typed[0].kind in ("pm", "ppm", "msd") else 0.0
         bonus += 0.03 if note == "post" else 0.0
         score = oscore * 0.95 * (0.7 + 0.3 * conf) + bonus
-        return _Candidate(score, oscore, values, f"table row {note}".strip())
+        feats = {"arm_conf": conf, "values_in_row": float(len(typed)), "timepoints": float(len(tps)),
+                 "tp_" + (note or "none"): 1.0, "paren_layout": float(bool(paren)),
+                 "header_n": float(any(v.n is not None for v in values.values())),
+                 "label_score": self.outcome.score(label), "verbatim": float(self.outcome.verbatim(label)),
+                 "split_cells": float(split), "block": float(block), "columns": float(len(typed))}
+        return _Candidate(score, oscore, values, f"table row {note}".strip(), "table row", feats)
 
     def _place_parens(self, bare: list[_Item], paren: list[_Item], missing: set[int]) -> dict[int, _Item]:
         """Columns of the '(m ± s)' values: right after a bare value, its column; the rest fill the free columns in order."""
@@ -1058,9 +1155,12 @@ class _Reader:
                 continue
             bonus = 0.05 if values["intervention"].item.kind == "frac" else 0.0
             score = oscore * 0.95 + bonus
+            feats = {"arm_conf": 1.0, "timepoints": float(len(tps)), "section": self._section_weight(row.start),
+                     "header_n": float(any(v.n is not None for v in values.values())), "label_score": sub}
             if _BASELINE_CTX.search(self._caption(ctx)):
                 score *= 0.6
-            cands.append(_Candidate(score, oscore, values, "table rows"))
+                feats["baseline"] = 1.0
+            cands.append(_Candidate(score, oscore, values, "table rows", "table rows", feats))
         return cands
 
     # -- candidates from sentences
@@ -1091,7 +1191,7 @@ class _Reader:
         for s, e in self._prose_units():
             text = self.clean[s:e]
             oscore = self.outcome.score(text)
-            if oscore < 0.3:
+            if oscore < 0.3 or self._background(s):
                 continue
             items = self._shared_percent([it for it in self.items(s, e) if it.kind != "junk"])
             mean_ctx = bool(_MEAN_CTX.search(text))
@@ -1110,9 +1210,15 @@ class _Reader:
             bonus = 0.05 if typed[0].kind == "frac" else 0.03 if typed[0].kind in ("pm", "msd") else -0.1 if typed[0].kind == "pct" else 0.0
             bonus += 0.05 if self.outcome.verbatim(text) else 0.0
             score = oscore * self._section_weight(s) * (0.7 + 0.3 * conf) + bonus - 0.02
+            sec = self.doc.section_at(s)
+            feats = {"arm_conf": conf, "values_in_row": float(len(typed)), "section": self._section_weight(s),
+                     "sec_" + (sec.label if sec is not None and sec.label in _SECTION_WEIGHT else "other"): 1.0,
+                     "verbatim": float(self.outcome.verbatim(text)), "label_score": oscore,
+                     "respectively": float(bool(_RESPECTIVELY.search(text))), "versus": float(bool(_VERSUS.search(text)))}
             if _BASELINE_SENTENCE.search(text) and not _CHANGE_FROM_BASELINE.search(text):
                 score *= 0.8  # values at baseline are not the outcome
-            cands.append(_Candidate(score, oscore, values, "sentence"))
+                feats["baseline"] = 1.0
+            cands.append(_Candidate(score, oscore, values, "sentence", "sentence", feats))
         return cands
 
     def _shared_percent(self, items: list[_Item]) -> list[_Item]:
@@ -1212,7 +1318,7 @@ class _Reader:
             if e == s:
                 continue
             neqs = [it for it in self.items(s, e) if it.kind == "neq"]
-            if not neqs:
+            if not neqs or self._background(s):
                 continue
             ments = self.mentions(s, e)
             for it in neqs:
@@ -1232,7 +1338,7 @@ class _Reader:
                 votes[m.role].append((1.0 if m.strong else 0.8, it, sent))
         for s, e in self._prose_units():
             ments = self.mentions(s, e)
-            if not ments:
+            if not ments or self._background(s):
                 continue
             items = [it for it in self.items(s, e) if it.kind in ("num", "pair") and it.is_int_a and (it.a or 0) >= 2]
             counts = [it for it in items if it.kind == "num" or it.pct is not None or (it.b is not None and it.b <= 100)]
@@ -1300,102 +1406,81 @@ class _Reader:
 _OUTCOME_SENTENCE = 0.6
 """A count said of the outcome ('3 developed pre-eclampsia') is a count of events, not a group size."""
 
-MIN_OUTCOME_SCORE = 0.45
-"""A candidate whose text shares less of the outcome's (weighted) words than this is not used."""
+MIN_OUTCOME_SCORE = 0.3
+"""A candidate whose text shares less of the outcome's (weighted) words than this is not kept (the value head weighs
+the rest, with the share of the outcome's words as one of its features)."""
 
 
-def extract_arm_numbers(doc: Document, *, intervention: str, comparator: str, outcome: str, outcome_type: str) -> ArmNumbers:
-    """Read the per-arm numbers of one comparison from a parsed document.
+@dataclass
+class SizeCandidate:
+    """One statement of an arm's group size: the number, where it was read, and how."""
+
+    role: str
+    n: int
+    span: tuple[int, int] | None
+    context: tuple[int, int]
+    how: str  # "denominator" ('12/120'), "header" ('Placebo (n = 112)'), "statement" ('the X group (n = 35)'), "total"
+    weight: float = 1.0
+
+
+@dataclass
+class Reading:
+    """Everything the rules found for one comparison: value candidates and group-size statements, unscored."""
+
+    doc: Document
+    outcome_type: str
+    candidates: list[_Candidate]
+    sizes: dict[str, list[SizeCandidate]]
+    same_group: bool
+
+
+def read_candidates(doc: Document, *, intervention: str, comparator: str, outcome: str, outcome_type: str) -> Reading:
+    """Every candidate reading of one comparison's arm values and every group-size statement, grounded and described.
 
     Sentences and table rows that mention the outcome are candidates; the arms are told apart by
     table headers ("Placebo (n = 112)"), row labels, "in the X group", "respectively" lists and the
     order of mention; numbers are read as "12/200", "12 (6.0%)", "5.2 ± 1.1", "5.2 (SD 1.1)".
-    Group sizes come from the same fraction or column header when there is one, else from
-    statements such as "the intervention group (n = 35)".
-
-    Args:
-        doc: The parsed document.
-        intervention: Name of the intervention arm as the prompt gives it.
-        comparator: Name of the comparator arm.
-        outcome: The outcome measured.
-        outcome_type: ``"binary"`` (events and group sizes) or ``"continuous"`` (means, SDs, group sizes).
-
-    Returns:
-        The arm numbers found (None where nothing fits), each grounded in ``doc.text``.
+    Group sizes come from the candidates' own fractions and column headers and from statements such
+    as "the intervention group (n = 35)" (Introduction and Discussion left out).
 
     Raises:
         ValueError: ``outcome_type`` is neither binary nor continuous.
     """
-    if outcome_type not in ARM_FIELDS:
+    if outcome_type not in ("binary", "continuous"):
         raise ValueError(f"outcome_type must be 'binary' or 'continuous', not {outcome_type!r}")
     reader = _Reader(doc, intervention, comparator, outcome, outcome_type)
-    result = ArmNumbers(outcome_type=outcome_type)
-    every = reader.table_candidates() + reader.prose_candidates()
-    best = max((c for c in every if c.outcome_score >= MIN_OUTCOME_SCORE), key=lambda c: c.score, default=None)
-    if best is not None and outcome_type == "binary" and any(v.item.kind == "pct" for v in best.values.values()):
-        best = _corroborate(best, every)
-    sizes: dict[str, tuple[int, NumberSource]] = {}
-    if best is not None:
-        result.score = round(min(1.0, best.outcome_score), 3)
-        sizes = _fill_values(doc, result, best)
-    sizes = _group_sizes(doc, reader, sizes)
-    for role, (n, src) in sizes.items():
-        setattr(result, f"{role}_group_size", n)
-        result.sources[f"{role}_group_size"] = src
-    if outcome_type == "binary" and best is not None:
-        for role, val in best.values.items():
-            n = getattr(result, f"{role}_group_size")
-            if val.item.kind == "pct" and n:  # "60.0%" of a known group: the events it implies
-                pct = val.item.a or 0.0
-                setattr(result, f"{role}_events", round(pct * n / 100))
-                result.sources[f"{role}_events"] = _source(doc, (val.item.start, val.item.end), val.context, derived=f"{pct:g}% of {n}")
-    return result
-
-
-def _fill_values(doc: Document, result: ArmNumbers, best: _Candidate) -> dict[str, tuple[int, NumberSource]]:
-    """Copy the chosen candidate's values into ``result``; return the group sizes it carries (denominators, column headers)."""
-    sizes: dict[str, tuple[int, NumberSource]] = {}
-    for role, val in best.values.items():
-        it = val.item
-        if result.outcome_type == "continuous":
-            setattr(result, f"{role}_mean", it.a)
-            setattr(result, f"{role}_standard_deviation", it.b)
-            result.sources[f"{role}_mean"] = _source(doc, it.a_span, val.context)
-            result.sources[f"{role}_standard_deviation"] = _source(doc, it.b_span, val.context)
-        elif it.kind in ("frac", "pair", "num"):
-            setattr(result, f"{role}_events", int(it.a or 0))
-            result.sources[f"{role}_events"] = _source(doc, it.a_span, val.context)
-            if it.kind == "frac":
-                sizes[role] = (int(it.b or 0), _source(doc, it.b_span, val.context))
-        if val.n is not None and role not in sizes:
-            sizes[role] = (int(val.n.a or 0), _source(doc, val.n.a_span, val.n_context or val.context))
-    return sizes
-
-
-def _group_sizes(doc: Document, reader: _Reader, sizes: dict[str, tuple[int, NumberSource]]) -> dict[str, tuple[int, NumberSource]]:
-    """Group sizes not given with the values: the one stated most (then first) for each arm, else a before/after study's sample."""
-    sizes = dict(sizes)
-    votes = reader.size_votes()
-    for role in ("intervention", "comparator"):
-        if role in sizes or not votes[role]:
-            continue
-        tally: dict[int, float] = {}
-        first: dict[int, tuple[_Item, tuple[int, int]]] = {}
-        for weight, it, ctx in votes[role]:
-            n = int(it.a or 0)
-            tally[n] = tally.get(n, 0.0) + weight
-            if n not in first or it.start < first[n][0].start:
-                first[n] = (it, ctx)
-        n = max(tally, key=lambda k: (tally[k], -first[k][0].start))
-        it, ctx = first[n]
-        sizes[role] = (n, _source(doc, it.a_span, ctx))
-    if not sizes and reader.same_group:
+    found = reader.table_candidates() + reader.prose_candidates()
+    every = sorted((c for c in found if c.outcome_score >= MIN_OUTCOME_SCORE), key=lambda c: -c.score)
+    if outcome_type == "binary":
+        every = [_corroborate(c, found) if any(v.item.kind == "pct" for v in c.values.values()) else c for c in every]
+    sizes: dict[str, list[SizeCandidate]] = {"intervention": [], "comparator": []}
+    for role, votes in reader.size_votes().items():
+        for weight, it, ctx in votes:
+            sizes[role].append(SizeCandidate(role, int(it.a or 0), it.a_span, ctx, "statement", weight))
+    if reader.same_group:
         total = reader.total_n()
         if total:
             n, span, ctx = total
-            src = _source(doc, span, ctx, derived="the whole sample (one group measured before and after)")
-            sizes = {"intervention": (n, src), "comparator": (n, src)}
-    return sizes
+            for role in sizes:
+                sizes[role].append(SizeCandidate(role, n, span, ctx, "total", 1.0))
+    return Reading(doc, outcome_type, every, sizes, reader.same_group)
+
+
+def candidate_sizes(cand: _Candidate) -> dict[str, SizeCandidate]:
+    """Group sizes a value candidate carries itself: a fraction's denominator, else its column header's '(n = …)'."""
+    out: dict[str, SizeCandidate] = {}
+    for role, val in cand.values.items():
+        it = val.item
+        if it.kind == "frac" and it.b:
+            out[role] = SizeCandidate(role, int(it.b), it.b_span, val.context, "denominator")
+        elif val.n is not None and val.n.a:
+            out[role] = SizeCandidate(role, int(val.n.a), val.n.a_span, val.n_context or val.context, "header")
+    return out
+
+
+def percent_of(item: _Item) -> float | None:
+    """The percentage an item states or implies ('12/200' -> 6.0, '12 (6.0%)' -> 6.0)."""
+    return _percent_of(item)
 
 
 def _percent_of(item: _Item) -> float | None:
@@ -1424,11 +1509,13 @@ def _corroborate(best: _Candidate, every: list[_Candidate]) -> _Candidate:
                 ok = False
                 break
         if ok:
-            return _Candidate(best.score, best.outcome_score, cand.values, cand.note + " (agrees with the percentages)")
+            return _Candidate(best.score, best.outcome_score, cand.values, cand.note + " (agrees with the percentages)", best.where,
+                              {**best.feats, "corroborated": 1.0})
     return best
 
 
-def _source(doc: Document, span: tuple[int, int] | None, context: tuple[int, int], *, derived: str | None = None) -> NumberSource:
+def source_of(doc: Document, span: tuple[int, int] | None, context: tuple[int, int], *, derived: str | None = None,
+              where: str = "") -> NumberSource:
     """The grounding of one number: its text and the trimmed sentence or row around it, with their spans."""
     start, end = span if span is not None else context
     while start < end and doc.text[start] in " \t(":
@@ -1441,4 +1528,4 @@ def _source(doc: Document, span: tuple[int, int] | None, context: tuple[int, int
     while ce > cs and doc.text[ce - 1] in " \t\n":
         ce -= 1
     return NumberSource(text=doc.text[start:end], span=Span(start=start, end=end), context=doc.text[cs:ce],
-                        context_span=Span(start=cs, end=ce), page=doc.page_at(start), derived=derived)
+                        context_span=Span(start=cs, end=ce), page=doc.page_at(start), derived=derived, where=where)

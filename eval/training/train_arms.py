@@ -1,0 +1,292 @@
+"""Train the arm-number heads (``extractor/heads/arms.v1.json``) on rct_numeric, with article-level cross-validation.
+
+Every comparison of the chosen splits (TRAIN and DEV by default; the Markdown of every article, and the PDF where
+the dataset has one: both renderings of an article always fall in the same fold) is read by the rules of
+``extractor.arms.read`` into value candidates and group-size statements. Two logistic heads are fitted:
+
+- the value head on every value candidate, labelled right when every value field it fills equals the gold one
+  (a field whose gold is empty makes it wrong: the paper does not give that number);
+- the size head on every group size an arm could have given the candidate the value head picks (its out-of-fold
+  pick, so the size head learns with the value head's real mistakes), labelled right when it equals the gold size.
+
+Thresholds are chosen for precision on out-of-fold field predictions: the lowest probability at which the fields
+kept are right at least ``--precision`` of the time. ``cross_validate`` repeats the whole fit (thresholds included,
+chosen on inner folds) on K-1 article folds and reads the held-out fold: that is what ``vbp eval rct-numeric --cv K``
+reports.
+
+    python -m eval.training.train_arms --data ../shared/data/rct_numeric
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from extractor.arms.score import HEAD_NAME, SIZE_FEATURES, VALUE_FEATURES, VALUE_HEADS, Head, assemble, size_options, value_features, value_head
+from extractor.schema import ARM_FIELDS
+
+SEED = 13
+PRECISION = 0.90
+"""Out-of-fold precision the thresholds are chosen for (the bar on unseen papers is 0.85)."""
+MIN_KEPT = 10
+C = 0.05
+"""Inverse L2 strength of the logistic heads: strong, because right readings are few (about 100 in TRAIN and DEV)."""
+"""A threshold keeps at least this many out-of-fold fields, so that a handful of lucky ones do not set it."""
+WEIGHTS_PATH = Path(__file__).resolve().parents[2] / "extractor" / "heads" / f"{HEAD_NAME}.json"
+
+
+@dataclass
+class Example:
+    """One comparison read from one rendering of its article: the rules' reading and the gold record."""
+
+    record: dict[str, Any]
+    reading: Any
+    group: str
+    source: str
+
+
+def collect(data: Path, splits: tuple[str, ...], sources: tuple[str, ...] = ("markdown", "pdf"),
+            records: list[dict[str, Any]] | None = None) -> list[Example]:
+    """Read every comparison of ``splits`` (or of ``records``) from each available rendering of its article."""
+    from eval.datasets.rct_numeric import _annotations, _source_path
+    from extractor.arms.read import read_candidates
+    from extractor.errors import DocumentError
+    from extractor.pipeline import parse_file
+
+    docs: dict[Path, Any] = {}
+    out = []
+    for record in (records if records is not None else _annotations(data)):
+        if str(record.get("split", "")) not in splits:
+            continue
+        kind = str(record.get("outcome_type", "")).strip().lower()
+        if kind not in ARM_FIELDS:
+            continue
+        for source in sources:
+            path = _source_path(data, record, source)
+            if not path.is_file():
+                continue
+            if path not in docs:
+                try:
+                    docs[path] = parse_file(path)
+                except DocumentError:
+                    docs[path] = None
+            if docs[path] is None:
+                continue
+            reading = read_candidates(docs[path], intervention=str(record["intervention"]), comparator=str(record["comparator"]),
+                                      outcome=str(record["outcome"]), outcome_type=kind)
+            out.append(Example(record, reading, str(record["pmcid"]), source))
+    return out
+
+
+# --- labels ------------------------------------------------------------------------------------------
+
+
+def _gold(record: dict[str, Any], name: str) -> float | None:
+    from eval.datasets.rct_numeric import gold_number
+
+    return gold_number(record.get(name, ""))
+
+
+def candidate_right(cand, example: Example) -> bool:
+    """Whether every value field the candidate fills is the gold one (a percentage against gold events / n)."""
+    from eval.datasets.rct_numeric import values_match
+
+    record, kind = example.record, example.reading.outcome_type
+    for role in ("intervention", "comparator"):
+        val = cand.values.get(role)
+        if val is None:
+            return False
+        it = val.item
+        if kind == "continuous":
+            if not values_match(it.a, record.get(f"{role}_mean", "")):
+                return False
+            if it.b is not None and not values_match(it.b, record.get(f"{role}_standard_deviation", "")):
+                return False
+        elif it.kind == "pct":
+            e, n = _gold(record, f"{role}_events"), _gold(record, f"{role}_group_size")
+            if e is None or not n or abs(100 * e / n - (it.pct or 0)) > 0.55:
+                return False
+        elif not values_match(it.a, record.get(f"{role}_events", "")):
+            return False
+    return True
+
+
+# --- fitting -----------------------------------------------------------------------------------------
+
+
+def _matrix(rows: list[dict[str, float]], names: tuple[str, ...]) -> np.ndarray:
+    return np.array([[r.get(n, 0.0) for n in names] for r in rows], dtype=float).reshape(len(rows), len(names))
+
+
+def _fit_head(rows: list[dict[str, float]], labels: list[int], names: tuple[str, ...], threshold: float = 0.5) -> Head:
+    from sklearn.linear_model import LogisticRegression
+
+    X, y = _matrix(rows, names), np.array(labels)
+    mean = X.mean(axis=0) if len(X) else np.zeros(len(names))
+    scale = X.std(axis=0) if len(X) else np.ones(len(names))
+    mean[0], scale[0] = 0.0, 1.0  # the bias column stays a constant 1
+    scale[scale < 1e-9] = 1.0
+    if len(set(y.tolist())) < 2:
+        weights = np.zeros(len(names))
+        weights[0] = 10.0 if (len(y) and y[0] == 1) else -10.0
+    else:
+        model = LogisticRegression(C=C, max_iter=5000, fit_intercept=False)
+        model.fit((X - mean) / scale, y)
+        weights = model.coef_[0]
+    return Head(names, tuple(float(v) for v in mean), tuple(float(v) for v in scale), tuple(float(v) for v in weights), threshold)
+
+
+def _value_rows(examples: list[Example]) -> tuple[list[dict[str, float]], list[int]]:
+    rows, labels = [], []
+    for ex in examples:
+        for cand, f in zip(ex.reading.candidates, value_features(ex.reading)):
+            rows.append(f)
+            labels.append(int(candidate_right(cand, ex)))
+    return rows, labels
+
+
+def _pick(example: Example, head: Head | dict[str, Head]):
+    """The candidate a value head picks, and its probability (None, 0.0 without candidates)."""
+    cands = example.reading.candidates
+    if not cands:
+        return None, 0.0
+    if isinstance(head, dict):
+        head = head[value_head(example.reading.outcome_type)]
+    probs = [head.probability(f) for f in value_features(example.reading)]
+    k = max(range(len(probs)), key=lambda i: (probs[i], cands[i].score))
+    return cands[k], probs[k]
+
+
+def _size_rows(examples: list[Example], picks: list[tuple[Any, float]]) -> tuple[list[dict[str, float]], list[int]]:
+    rows, labels = [], []
+    for ex, (cand, p) in zip(examples, picks):
+        for role, options in size_options(ex.reading, cand, p).items():
+            gold = _gold(ex.record, f"{role}_group_size")
+            for sc, f in options:
+                rows.append(f)
+                labels.append(int(gold is not None and sc.n == gold))
+    return rows, labels
+
+
+def _folds(examples: list[Example], k: int, seed: int = SEED) -> list[int]:
+    """Fold of each example, by article (both renderings of an article in the same fold)."""
+    groups = sorted({ex.group for ex in examples})
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(len(groups))
+    fold_of = {groups[i]: r % k for r, i in enumerate(order)}
+    return [fold_of[ex.group] for ex in examples]
+
+
+def _fit_unthresholded(examples: list[Example], pick_folds: int = 3) -> dict[str, Head]:
+    """Both heads, thresholds not chosen; the size head learns from the value head's out-of-fold picks."""
+    def values(subset: list[Example]) -> dict[str, Head]:
+        return {name: _fit_head(*_value_rows([ex for ex in subset if value_head(ex.reading.outcome_type) == name]), VALUE_FEATURES)
+                for name in VALUE_HEADS}
+
+    heads = values(examples)
+    folds = _folds(examples, pick_folds, seed=SEED + 2)
+    picks: list[tuple[Any, float]] = [(None, 0.0)] * len(examples)
+    for f in range(pick_folds):
+        held = values([ex for ex, g in zip(examples, folds) if g != f])
+        for i, g in enumerate(folds):
+            if g == f:
+                picks[i] = _pick(examples[i], held)
+    heads["size"] = _fit_head(*_size_rows(examples, picks), SIZE_FEATURES)
+    return heads
+
+
+def _choose(scored: list[tuple[float, bool]], precision: float) -> float:
+    """The lowest probability whose kept fields (all at or above it) are right at least ``precision`` of the time."""
+    ranked = sorted(scored, key=lambda t: -t[0])
+    best = 1.01
+    right = 0
+    for i, (p, ok) in enumerate(ranked, start=1):
+        right += ok
+        if i >= MIN_KEPT and right / i >= precision and (i == len(ranked) or ranked[i][0] < p):
+            best = p
+    return best
+
+
+def _field_scores(examples: list[Example], heads_per_example: list[dict[str, Head]]) -> dict[str, list[tuple[float, bool]]]:
+    """(probability, right) of every field read, out of fold, by kind ('value', 'size')."""
+    from eval.datasets.rct_numeric import values_match
+
+    out: dict[str, list[tuple[float, bool]]] = {name: [] for name in (*VALUE_HEADS, "size")}
+    for ex, heads in zip(examples, heads_per_example):
+        loose = {k: Head(h.features, h.mean, h.scale, h.weights, 0.0) for k, h in heads.items()}
+        arms = assemble(ex.reading, loose)
+        for name, p in arms.confidence.items():
+            value = getattr(arms, name)
+            head = "size" if name.endswith("group_size") else value_head(ex.reading.outcome_type)
+            out[head].append((p, values_match(value, ex.record.get(name, ""))))
+    return out
+
+
+def fit(examples: list[Example], *, precision: float = PRECISION, inner: int = 4) -> tuple[dict[str, Head], dict[str, Any]]:
+    """Fit both heads on ``examples`` and choose their thresholds on ``inner``-fold out-of-fold predictions."""
+    folds = _folds(examples, inner, seed=SEED + 1)
+    oof: list[dict[str, Head] | None] = [None] * len(examples)
+    for f in range(inner):
+        train = [ex for ex, g in zip(examples, folds) if g != f]
+        heads = _fit_unthresholded(train)
+        for i, g in enumerate(folds):
+            if g == f:
+                oof[i] = heads
+    scores = _field_scores(examples, oof)  # type: ignore[arg-type]
+    heads = _fit_unthresholded(examples)
+    thresholds = {kind: _choose(scores[kind], precision) for kind in heads}
+    out = {kind: Head(h.features, h.mean, h.scale, h.weights, thresholds[kind]) for kind, h in heads.items()}
+    info = {}
+    for kind, pairs in scores.items():
+        kept = [ok for p, ok in pairs if p >= thresholds[kind]]
+        info[kind] = {"threshold": round(thresholds[kind], 4), "oof_fields": len(pairs), "oof_kept": len(kept),
+                      "oof_precision": round(sum(kept) / len(kept), 4) if kept else None,
+                      "oof_precision_all": round(sum(ok for _, ok in pairs) / len(pairs), 4) if pairs else None}
+    return out, info
+
+
+def cross_validate(examples: list[Example], k: int, *, precision: float = PRECISION) -> list[dict[str, Head]]:
+    """Heads for each example fitted without its article's fold (thresholds chosen inside the training folds)."""
+    folds = _folds(examples, k)
+    per: list[dict[str, Head] | None] = [None] * len(examples)
+    for f in range(k):
+        heads, _ = fit([ex for ex, g in zip(examples, folds) if g != f], precision=precision)
+        for i, g in enumerate(folds):
+            if g == f:
+                per[i] = heads
+    return per  # type: ignore[return-value]
+
+
+def write(heads: dict[str, Head], info: dict[str, Any], path: Path = WEIGHTS_PATH, **meta: Any) -> None:
+    payload = {"name": HEAD_NAME, **meta, "thresholds_chosen_for_precision": meta.get("precision"), "inner_cv": info}
+    for kind, h in heads.items():
+        payload[kind] = {"features": list(h.features), "mean": [round(v, 6) for v in h.mean], "scale": [round(v, 6) for v in h.scale],
+                         "weights": [round(v, 6) for v in h.weights], "threshold": round(h.threshold, 6)}
+    path.write_text(json.dumps(payload, indent=1) + "\n", encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--data", type=Path, required=True, help="The rct_numeric folder.")
+    ap.add_argument("--splits", default="TRAIN,DEV", help="Splits to learn from (comma-separated).")
+    ap.add_argument("--precision", type=float, default=PRECISION)
+    ap.add_argument("--out", type=Path, default=WEIGHTS_PATH)
+    args = ap.parse_args(argv)
+    t0 = time.perf_counter()
+    splits = tuple(s.strip() for s in args.splits.split(",") if s.strip())
+    examples = collect(args.data, splits)
+    heads, info = fit(examples, precision=args.precision)
+    write(heads, info, args.out, splits=list(splits), precision=args.precision, examples=len(examples),
+          articles=len({ex.group for ex in examples}))
+    print(json.dumps({"examples": len(examples), "seconds": round(time.perf_counter() - t0, 1), **info}, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,287 @@
+"""The scored reading of a comparison's arm numbers: candidates described by features, picked and trusted by a small
+learned head, each field filled only when its calibrated probability reaches its threshold.
+
+Two logistic heads (``extractor/heads/arms.v1.json``, trained by ``eval/training/train_arms.py`` on the TRAIN and
+DEV splits of rct_numeric with article-level folds):
+
+- the **value head** scores each value candidate (a table row, a pair of rows or a Results sentence giving both
+  arms' events or means): the probability that both arms' values are the right ones;
+- the **size head** scores each group size an arm could have (the candidate's own denominator or '(n = …)' column
+  header, and each size stated in the text), with consistency features: events not above the group,
+  a stated percentage equal to events / n.
+
+A field is filled when its probability is at or above the head's threshold for that kind of field (chosen on
+out-of-fold predictions for high precision); otherwise its reading goes to ``ArmNumbers.withheld``. A missing
+number costs a reviewer a look; a wrong one accuses a supplier.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+from extractor.arms.read import Reading, SizeCandidate, candidate_sizes, read_candidates, source_of
+from extractor.schema import ARM_FIELDS, ArmNumbers, Document
+
+HEAD_NAME = "arms.v1"
+VALUE_HEADS = ("value.binary", "value.continuous")
+"""One value head per outcome type (counts and means are found in different places and go wrong differently)."""
+EXTRACTOR_NAME = "arms.scored.v1"
+
+VALUE_FEATURES = (
+    "bias", "outcome_score", "label_score", "verbatim", "agreeing", "pct_consistent", "where_table_row", "where_table_rows",
+    "where_sentence", "kind_frac", "kind_pct", "header_n", "baseline", "context_log", "margin", "rank0", "tp_post",
+    "tp_baseline", "sec_results", "same_values",
+)
+"""Features of a value candidate the head weighs, in the order of its weights (``value_features`` describes more; a
+small set, strongly regularised, held up best under article-level cross-validation)."""
+
+SIZE_FEATURES = (
+    "bias", "from_denominator", "from_header", "statement_weight", "statement_share", "agrees_candidate", "pct_consistent",
+    "pct_inconsistent", "value_p", "same_as_other_arm", "largest_statement",
+)
+"""Features of one group size an arm could have, in the order of the size head's weights."""
+
+
+@dataclass(frozen=True)
+class Head:
+    """A logistic head: feature names, standardisation, weights and the threshold a field needs."""
+
+    features: tuple[str, ...]
+    mean: tuple[float, ...]
+    scale: tuple[float, ...]
+    weights: tuple[float, ...]
+    threshold: float
+
+    def probability(self, feats: dict[str, float]) -> float:
+        z = 0.0
+        for name, mu, sd, w in zip(self.features, self.mean, self.scale, self.weights):
+            z += w * ((feats.get(name, 0.0) - mu) / sd)
+        return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+
+
+@lru_cache(maxsize=4)
+def load_heads(name: str = HEAD_NAME) -> dict[str, Head]:
+    """The shipped heads by kind ('value.binary', 'value.continuous', 'size'), read from ``extractor/heads/<name>.json``."""
+    raw = json.loads(resources.files("extractor.heads").joinpath(f"{name}.json").read_text(encoding="utf-8"))
+    heads = {}
+    for kind in VALUE_HEADS + ("size",):
+        h = raw[kind]
+        heads[kind] = Head(tuple(h["features"]), tuple(h["mean"]), tuple(h["scale"]), tuple(h["weights"]), float(h["threshold"]))
+    return heads
+
+
+def value_head(outcome_type: str) -> str:
+    """The name of the value head for an outcome type."""
+    return f"value.{outcome_type}"
+
+
+def unthresholded(heads: dict[str, Head]) -> dict[str, Head]:
+    """The same heads with every threshold at 0: every field read is filled, with its probability. For looking at what
+    the rules read (tests, the trainer); never for a verdict."""
+    return {k: Head(h.features, h.mean, h.scale, h.weights, 0.0) for k, h in heads.items()}
+
+
+# --- features ------------------------------------------------------------------------------------
+
+
+def _primary(cand, role: str, outcome_type: str) -> float | None:
+    """The value a candidate gives an arm: its events (or percentage) for binary, its mean for continuous."""
+    val = cand.values.get(role)
+    if val is None:
+        return None
+    it = val.item
+    if outcome_type == "binary" and it.kind == "pct":
+        return it.pct
+    return it.a
+
+
+def _pct_consistent(it, n: float | None) -> float | None:
+    """Whether a count's stated percentage equals count / n (to the percentage's own rounding); None when not testable."""
+    if it.kind not in ("pair", "frac") or it.a is None:
+        return None
+    pct = it.pct
+    if pct is None or pct <= 0:
+        return None
+    if n is None and it.kind == "frac":
+        n = it.b
+    if not n:
+        return None
+    raw = it.raw_b if it.kind == "pair" else ""
+    decimals = len(raw.split(".")[1]) if "." in raw else 0
+    return float(abs(100.0 * it.a / n - pct) <= 0.5 * 10 ** -decimals + 0.051)
+
+
+def value_features(reading: Reading) -> list[dict[str, float]]:
+    """One feature dict per value candidate of ``reading`` (same order)."""
+    cands = reading.candidates
+    out = []
+    keys = [tuple(_primary(c, r, reading.outcome_type) for r in ("intervention", "comparator")) for c in cands]
+    for k, cand in enumerate(cands):
+        f: dict[str, float] = {"bias": 1.0}
+        for name, value in cand.feats.items():
+            if name in ("tp_post", "tp_follow", "tp_last", "tp_baseline", "tp_none") or not name.startswith("tp_"):
+                f[name] = float(value)
+        f["columns_log"] = math.log1p(f.pop("columns", 0.0))
+        span = next(iter(cand.values.values())).context
+        f["context_log"] = math.log1p(span[1] - span[0])
+        f["outcome_score"] = cand.outcome_score
+        f["rule_score"] = cand.score
+        f["where_" + cand.where.replace(" ", "_")] = 1.0
+        first = cand.values["intervention"].item if "intervention" in cand.values else next(iter(cand.values.values())).item
+        f["kind_" + first.kind] = 1.0
+        f["pct_given"] = float(first.pct is not None)
+        checks = [_pct_consistent(v.item, None) for v in cand.values.values()]
+        checks = [c for c in checks if c is not None]
+        f["pct_consistent"] = float(bool(checks) and all(checks)) - float(bool(checks) and not all(checks))
+        a, b = keys[k]
+        f["same_values"] = float(a is not None and a == b)
+        f["rank0"] = float(k == 0)
+        f["rank_log"] = math.log1p(k)
+        f["n_candidates_log"] = math.log1p(len(cands))
+        other = next((c.score for c, key in zip(cands, keys) if key != keys[k] and c is not cand), None)
+        f["margin"] = cand.score - other if other is not None else 0.5
+        f["agreeing"] = float(sum(1 for key in keys if key == keys[k]) - 1)
+        f["continuous"] = float(reading.outcome_type == "continuous")
+        if reading.outcome_type == "continuous":
+            sds = [v.item.b for v in cand.values.values() if v.item.b is not None]
+            means = [abs(v.item.a) for v in cand.values.values() if v.item.a is not None]
+            f["sd_small"] = float(bool(sds) and bool(means) and all(sd <= 3 * max(m, 1e-9) for sd, m in zip(sds, means)))
+        else:
+            f["events_le_n"] = float(all(v.item.kind != "frac" or (v.item.a or 0) <= (v.item.b or 0) for v in cand.values.values()))
+        out.append(f)
+    return out
+
+
+def size_options(reading: Reading, cand, value_p: float) -> dict[str, list[tuple[SizeCandidate, dict[str, float]]]]:
+    """Each group size either arm could have, with its features, given the chosen value candidate (or None)."""
+    own = candidate_sizes(cand) if cand is not None else {}
+    out: dict[str, list[tuple[SizeCandidate, dict[str, float]]]] = {}
+    for role in ("intervention", "comparator"):
+        statements = reading.sizes.get(role, [])
+        tally: dict[int, float] = {}
+        first: dict[int, SizeCandidate] = {}
+        for sc in statements:
+            if sc.n < 2:
+                continue
+            tally[sc.n] = tally.get(sc.n, 0.0) + sc.weight
+            first.setdefault(sc.n, sc)
+        options: dict[int, SizeCandidate] = {}
+        if role in own:
+            options[own[role].n] = own[role]
+        for n, sc in first.items():
+            options.setdefault(n, sc)
+        total_weight = sum(tally.values()) or 1.0
+        largest = max(tally, key=lambda n: tally[n], default=None)
+        other = "comparator" if role == "intervention" else "intervention"
+        other_sizes = {own[other].n} if other in own else {sc.n for sc in reading.sizes.get(other, [])}
+        val = cand.values.get(role) if cand is not None else None
+        rows = []
+        for n, sc in options.items():
+            f = {"bias": 1.0, "continuous": float(reading.outcome_type == "continuous"), "value_p": value_p}
+            f["from_candidate"] = float(role in own and own[role].n == n)
+            f["from_denominator"] = float(role in own and own[role].n == n and own[role].how == "denominator")
+            f["from_header"] = float(role in own and own[role].n == n and own[role].how == "header")
+            f["statement_weight"] = math.log1p(tally.get(n, 0.0))
+            f["statement_share"] = tally.get(n, 0.0) / total_weight
+            f["statement_values_log"] = math.log1p(len(tally))
+            f["agrees_candidate"] = float(role in own and own[role].n == n and n in tally)
+            f["total"] = float(sc.how == "total")
+            f["largest_statement"] = float(n == largest)
+            f["same_as_other_arm"] = float(n in other_sizes)
+            f["other_arm_has_size"] = float(bool(other_sizes))
+            if val is not None and reading.outcome_type == "binary" and val.item.kind in ("pair", "frac", "num"):
+                f["events_le_n"] = float((val.item.a or 0) <= n) * 2 - 1
+                c = _pct_consistent(val.item, n)
+                f["pct_consistent"] = float(c is True or c == 1.0)
+                f["pct_inconsistent"] = float(c is not None and not c)
+            rows.append((sc, f))
+        out[role] = rows
+    return out
+
+
+# --- the scored reading ------------------------------------------------------------------------
+
+
+def extract_arm_numbers(doc: Document, *, intervention: str, comparator: str, outcome: str, outcome_type: str,
+                        heads: dict[str, Head] | None = None) -> ArmNumbers:
+    """Read the per-arm numbers of one comparison from a parsed document, each field with its probability.
+
+    Every candidate the rules find is scored by the value head; the most probable gives the arms' values.
+    Each arm's group size is the most probable of its candidate's own and the sizes stated in the text.
+    A field is filled only at or above its head's threshold; a reading below it lands in ``withheld``.
+    Event counts given only as a percentage are derived from a confident group size, and are only as
+    confident as the less confident of the two.
+
+    Args:
+        doc: The parsed document.
+        intervention: Name of the intervention arm as the prompt gives it.
+        comparator: Name of the comparator arm.
+        outcome: The outcome measured.
+        outcome_type: ``"binary"`` (events and group sizes) or ``"continuous"`` (means, SDs, group sizes).
+        heads: The heads to use (default: the shipped ``arms.v1``).
+
+    Returns:
+        The arm numbers, each read field grounded in ``doc.text`` (``sources``) with its ``confidence``.
+
+    Raises:
+        ValueError: ``outcome_type`` is neither binary nor continuous.
+    """
+    reading = read_candidates(doc, intervention=intervention, comparator=comparator, outcome=outcome, outcome_type=outcome_type)
+    return assemble(reading, heads or load_heads())
+
+
+def assemble(reading: Reading, heads: dict[str, Head]) -> ArmNumbers:
+    """Pick, trust and ground the fields of one comparison from its candidates (see :func:`extract_arm_numbers`)."""
+    doc, kind = reading.doc, reading.outcome_type
+    result = ArmNumbers(outcome_type=kind, extractor=EXTRACTOR_NAME)
+    read: dict[str, tuple[float, float, object]] = {}  # field -> (value, probability, NumberSource)
+    best, value_p = None, 0.0
+    if reading.candidates:
+        probs = [heads[value_head(kind)].probability(f) for f in value_features(reading)]
+        k = max(range(len(probs)), key=lambda i: (probs[i], reading.candidates[i].score))
+        best, value_p = reading.candidates[k], probs[k]
+        result.score = round(min(1.0, best.outcome_score), 3)
+        for role, val in best.values.items():
+            it = val.item
+            where = best.where
+            if kind == "continuous":
+                read[f"{role}_mean"] = (it.a, value_p, source_of(doc, it.a_span, val.context, where=where))
+                if it.b is not None:
+                    read[f"{role}_standard_deviation"] = (it.b, value_p, source_of(doc, it.b_span, val.context, where=where))
+            elif it.kind in ("frac", "pair", "num"):
+                read[f"{role}_events"] = (int(it.a or 0), value_p, source_of(doc, it.a_span, val.context, where=where))
+    for role, options in size_options(reading, best, value_p).items():
+        if not options:
+            continue
+        scored = [(heads["size"].probability(f), sc) for sc, f in options]
+        # "79/101": the fraction's own denominator is the group its events were counted in, whatever else is stated
+        own = [t for t in scored if t[1].how == "denominator"]
+        p, sc = own[0] if own else max(scored, key=lambda t: (t[0], t[1].weight))
+        how = {"denominator": "table row" if best is not None and best.where != "sentence" else "sentence",
+               "header": "table header", "statement": "group size statement", "total": "sample size statement"}[sc.how]
+        derived = "the whole sample (one group measured before and after)" if sc.how == "total" else None
+        read[f"{role}_group_size"] = (sc.n, p, source_of(doc, sc.span, sc.context, derived=derived, where=how))
+    if kind == "binary" and best is not None:
+        for role, val in best.values.items():
+            size = read.get(f"{role}_group_size")
+            if val.item.kind == "pct" and size is not None and size[0]:
+                pct, n = val.item.a or 0.0, int(size[0])
+                src = source_of(doc, (val.item.start, val.item.end), val.context, derived=f"{pct:g}% of {n}", where=best.where)
+                read[f"{role}_events"] = (round(pct * n / 100), min(value_p, size[1]), src)
+    for name, (value, p, src) in read.items():
+        threshold = heads["size" if name.endswith("group_size") else value_head(kind)].threshold
+        result.sources[name] = src
+        result.confidence[name] = round(p, 4)
+        if p >= threshold:
+            setattr(result, name, value)
+        else:
+            result.withheld[name] = value
+    return result
+
+
+__all__ = ["ARM_FIELDS", "EXTRACTOR_NAME", "HEAD_NAME", "VALUE_HEADS", "Head", "SIZE_FEATURES", "VALUE_FEATURES", "assemble",
+           "extract_arm_numbers", "load_heads", "size_options", "unthresholded", "value_features", "value_head"]
