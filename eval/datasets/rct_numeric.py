@@ -128,7 +128,8 @@ def run(data: Path, split: str, *, limit: int | None = None, source: str = "pdf"
         ``per_field`` (precision, coverage and accuracy of each field), ``rr_agreement`` (binary records
         whose effect recomputed from the extracted numbers by ``extractor.arms.recompute_effect`` agrees with
         the one from the gold numbers: see :func:`effects_agree`), ``seconds_per_article`` (reading the arm
-        numbers, parsing left out), counts and per-record results.
+        numbers of all an article's comparisons, parsing left out) and ``slowest_comparison_seconds``, counts and
+        per-record results.
 
     Raises:
         ConfigError: unknown source or split, a bad ``cv``, or a folder without annotations.json.
@@ -155,6 +156,7 @@ def run(data: Path, split: str, *, limit: int | None = None, source: str = "pdf"
     failures: dict[str, str] = {}
     predicted_arms: dict[int, Any] = {}
     read_seconds: dict[Path, float] = {}
+    per_comparison: list[float] = []
     if cv is not None:
         from eval.training.train_arms import collect, cross_validate
         from extractor.arms.score import assemble
@@ -163,7 +165,10 @@ def run(data: Path, split: str, *, limit: int | None = None, source: str = "pdf"
         if len({ex.group for ex in examples}) < cv:
             raise ConfigError(f"--cv {cv} needs at least {cv} articles; split {split!r} has {len({ex.group for ex in examples})}.",
                               hint="Use fewer folds or a larger split.")
-        for ex, heads in zip(examples, cross_validate(examples, cv)):
+        scored = {ex.group for ex in examples}
+        others = tuple(s for s in present if s and s != split)
+        always = [ex for ex in collect(data, others) if ex.group not in scored] if others else []
+        for ex, heads in zip(examples, cross_validate(examples, cv, always=always)):
             predicted_arms[id(ex.record)] = assemble(ex.reading, heads)
     else:
         docs: dict[Path, Any] = {}
@@ -184,7 +189,9 @@ def run(data: Path, split: str, *, limit: int | None = None, source: str = "pdf"
             predicted_arms[id(record)] = extract_arm_numbers(docs[path], intervention=str(record["intervention"]),
                                                              comparator=str(record["comparator"]), outcome=str(record["outcome"]),
                                                              outcome_type=kind, heads=heads)
-            read_seconds[path] = read_seconds.get(path, 0.0) + time.perf_counter() - started
+            took = time.perf_counter() - started
+            read_seconds[path] = read_seconds.get(path, 0.0) + took
+            per_comparison.append(took)
 
     exact: dict[str, list[bool]] = {"binary": [], "continuous": []}
     field_right: dict[str, list[bool]] = {}
@@ -241,12 +248,14 @@ def run(data: Path, split: str, *, limit: int | None = None, source: str = "pdf"
         "rr_agreement_n": len(rr_pairs),
         "examples": len(exact["binary"]) + len(exact["continuous"]),
         "source": source,
-        "heads": f"cross-validated, {cv} article folds" if cv else "shipped",
+        "heads": (f"cross-validated: {cv} article folds of {split}, each fitted on the other folds and on "
+                  f"{', '.join(s for s in present if s and s != split) or 'nothing else'}") if cv else "shipped",
         "records_in_split": len(in_split),
         "records_with_pdf": len(with_pdf),
         "skipped_no_source": len(in_split) - len([r for r in in_split if _source_path(data, r, source).is_file()]),
         "seconds_per_article": round(sum(read_seconds.values()) / len(read_seconds), 4) if read_seconds else None,
         "slowest_article_seconds": round(max(read_seconds.values()), 4) if read_seconds else None,
+        "slowest_comparison_seconds": round(max(per_comparison), 4) if per_comparison else None,
         "per_outcome_type": {k: len(v) for k, v in exact.items()},
         "per_field_accuracy": {f: share(oks) for f, oks in field_right.items()},
         "per_field": per_field,

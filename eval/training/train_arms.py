@@ -202,15 +202,21 @@ def _fit_unthresholded(examples: list[Example], pick_folds: int = 3) -> dict[str
 
 
 def _choose(scored: list[tuple[float, bool]], precision: float) -> float:
-    """The lowest probability whose kept fields (all at or above it) are right at least ``precision`` of the time."""
-    ranked = sorted(scored, key=lambda t: -t[0])
-    best = 1.01
-    right = 0
-    for i, (p, ok) in enumerate(ranked, start=1):
-        right += ok
-        if i >= MIN_KEPT and right / i >= precision and (i == len(ranked) or ranked[i][0] < p):
-            best = p
-    return best
+    """The lowest probability whose kept fields (all at or above it, at least ``MIN_KEPT``) are right at least
+    ``precision`` of the time, counted on an isotonic fit of rightness on probability (monotone, so a lucky run of a
+    few fields does not set it); 1.01 (nothing is ever filled) when no probability gets there."""
+    from sklearn.isotonic import IsotonicRegression
+
+    if len(scored) < MIN_KEPT:
+        return 1.01
+    p = np.array([t[0] for t in scored])
+    ok = np.array([float(t[1]) for t in scored])
+    fitted = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0).fit(p, ok).predict(p)
+    order = np.argsort(-p)
+    kept_precision = np.cumsum(fitted[order]) / np.arange(1, len(p) + 1)  # smoothed precision of the top i fields
+    passing = [i for i in range(MIN_KEPT - 1, len(p)) if kept_precision[i] >= precision
+               and (i + 1 == len(p) or p[order[i + 1]] < p[order[i]])]
+    return float(p[order[passing[-1]]]) if passing else 1.01
 
 
 def _field_scores(examples: list[Example], heads_per_example: list[dict[str, Head]]) -> dict[str, list[tuple[float, bool]]]:
@@ -228,8 +234,14 @@ def _field_scores(examples: list[Example], heads_per_example: list[dict[str, Hea
     return out
 
 
+CALIBRATE_ON = ("TRAIN",)
+"""Splits whose out-of-fold fields choose the thresholds: not DEV, the split the rules were written against, whose
+readings are right more often than an unseen paper's."""
+
+
 def fit(examples: list[Example], *, precision: float = PRECISION, inner: int = 4) -> tuple[dict[str, Head], dict[str, Any]]:
-    """Fit both heads on ``examples`` and choose their thresholds on ``inner``-fold out-of-fold predictions."""
+    """Fit the heads on ``examples`` and choose their thresholds on ``inner``-fold out-of-fold predictions of the
+    examples from ``CALIBRATE_ON`` splits (all of them when there are none)."""
     folds = _folds(examples, inner, seed=SEED + 1)
     oof: list[dict[str, Head] | None] = [None] * len(examples)
     for f in range(inner):
@@ -238,7 +250,8 @@ def fit(examples: list[Example], *, precision: float = PRECISION, inner: int = 4
         for i, g in enumerate(folds):
             if g == f:
                 oof[i] = heads
-    scores = _field_scores(examples, oof)  # type: ignore[arg-type]
+    calibrating = [i for i, ex in enumerate(examples) if str(ex.record.get("split", "")) in CALIBRATE_ON] or list(range(len(examples)))
+    scores = _field_scores([examples[i] for i in calibrating], [oof[i] for i in calibrating])  # type: ignore[misc]
     heads = _fit_unthresholded(examples)
     thresholds = {kind: _choose(scores[kind], precision) for kind in heads}
     out = {kind: Head(h.features, h.mean, h.scale, h.weights, thresholds[kind]) for kind, h in heads.items()}
@@ -251,12 +264,20 @@ def fit(examples: list[Example], *, precision: float = PRECISION, inner: int = 4
     return out, info
 
 
-def cross_validate(examples: list[Example], k: int, *, precision: float = PRECISION) -> list[dict[str, Head]]:
-    """Heads for each example fitted without its article's fold (thresholds chosen inside the training folds)."""
+def cross_validate(examples: list[Example], k: int, *, precision: float = PRECISION,
+                   always: list[Example] = ()) -> list[dict[str, Head]]:
+    """Heads for each example fitted without its article's fold (thresholds chosen inside the training folds).
+
+    ``always``: examples of other articles that every fold also learns from (the shipped heads learn from DEV too);
+    an article among them must not be among ``examples``.
+    """
     folds = _folds(examples, k)
     per: list[dict[str, Head] | None] = [None] * len(examples)
+    shared = {ex.group for ex in examples} & {ex.group for ex in always}
+    if shared:
+        raise ValueError(f"articles both scored and always learned from: {sorted(shared)[:5]}")
     for f in range(k):
-        heads, _ = fit([ex for ex, g in zip(examples, folds) if g != f], precision=precision)
+        heads, _ = fit([ex for ex, g in zip(examples, folds) if g != f] + list(always), precision=precision)
         for i, g in enumerate(folds):
             if g == f:
                 per[i] = heads

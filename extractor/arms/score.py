@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -34,7 +35,7 @@ EXTRACTOR_NAME = "arms.scored.v1"
 VALUE_FEATURES = (
     "bias", "outcome_score", "label_score", "verbatim", "agreeing", "pct_consistent", "where_table_row", "where_table_rows",
     "where_sentence", "kind_frac", "kind_pct", "header_n", "baseline", "context_log", "margin", "rank0", "tp_post",
-    "tp_baseline", "sec_results", "same_values",
+    "tp_baseline", "sec_results", "same_values", "label_pre", "label_post", "later_twin", "earlier_twin",
 )
 """Features of a value candidate the head weighs, in the order of its weights (``value_features`` describes more; a
 small set, strongly regularised, held up best under article-level cross-validation)."""
@@ -115,13 +116,29 @@ def _pct_consistent(it, n: float | None) -> float | None:
     return float(abs(100.0 * it.a / n - pct) <= 0.5 * 10 ** -decimals + 0.051)
 
 
+_PRE_LABEL = re.compile(r"(?<![\w])(?:baseline|pre[\s-]?(?:test|treatment|intervention|operative)?|before|at entry|T0|week 0|day 0)(?![\w])",
+                        re.IGNORECASE)
+_POST_LABEL = re.compile(r"(?<![\w])(?:post[\s-]?(?:test|treatment|intervention|operative)?|after|end of|follow[\s-]?up|final)(?![\w])",
+                         re.IGNORECASE)
+
+
 def value_features(reading: Reading) -> list[dict[str, float]]:
     """One feature dict per value candidate of ``reading`` (same order)."""
     cands = reading.candidates
     out = []
     keys = [tuple(_primary(c, r, reading.outcome_type) for r in ("intervention", "comparator")) for c in cands]
+    texts = reading.doc.text
+    starts = [min(v.context[0] for v in c.values.values()) for c in cands]
     for k, cand in enumerate(cands):
         f: dict[str, float] = {"bias": 1.0}
+        first_at = min(v.item.start for v in cand.values.values())
+        label = texts[starts[k] : max(starts[k], first_at)][-120:]
+        f["label_pre"] = float(bool(_PRE_LABEL.search(label)))
+        f["label_post"] = float(bool(_POST_LABEL.search(label)))
+        twins = [j for j, c in enumerate(cands) if j != k and keys[j] != keys[k] and c.where != "sentence" and cand.where != "sentence"
+                 and abs(c.outcome_score - cand.outcome_score) <= 0.05]
+        f["later_twin"] = float(any(starts[j] > starts[k] for j in twins))
+        f["earlier_twin"] = float(any(starts[j] < starts[k] for j in twins))
         for name, value in cand.feats.items():
             if name in ("tp_post", "tp_follow", "tp_last", "tp_baseline", "tp_none") or not name.startswith("tp_"):
                 f[name] = float(value)

@@ -114,7 +114,7 @@ class _Checker:
         retrieval = {h.passage_id: (h.score, c) for h, c in hits}
         links = []
         for pid in order:
-            numeric = _numeric(arm_links.get(pid), claim, texts[pid])
+            numeric = _numeric(arm_links.get(pid), claim, texts[pid], doubtful=_doubtful(arm_links))
             score, was_cited = retrieval.get(pid, (0.0, True))
             if pid in predictions:
                 pred = predictions[pid]
@@ -164,7 +164,7 @@ class _Checker:
         if pid not in texts:
             texts[pid] = self.store.get_passages([pid])[pid].text
         return SupportLink(claim_id=claim.id, passage_id=pid, stance=verdict.stance, score=round(verdict.probability, 4), cited=True,
-                           numeric=_numeric(arm_links.get(pid), claim, texts[pid]), method=STRUCTURE, evidence=sentence.text,
+                           numeric=_numeric(arm_links.get(pid), claim, texts[pid], doubtful=_doubtful(arm_links)), method=STRUCTURE, evidence=sentence.text,
                            evidence_span=sentence.span)
 
     def _level(self, claim: Claim, cited: Sequence[str]) -> EvidenceLevel:
@@ -212,16 +212,29 @@ class _Checker:
 _RANK = {NumericVerdict.match: 0, NumericVerdict.mismatch: 1, NumericVerdict.not_comparable: 2}
 
 
-def _numeric(arm_check: NumericCheck | None, claim: Claim, text: str) -> NumericCheck | None:
-    """The arm-number check when it decided; else the passage's own numbers. Where the trial's arm numbers in this
-    passage could not be read with confidence, the passage's numbers may confirm the claim but never contradict it
-    (they are the same doubtful numbers): the arm check's reason is shown instead."""
+def _doubtful(arm_links: dict[str, NumericCheck]) -> bool:
+    """True when the trial's arm numbers for the claim's outcome were found but could not be read with confidence."""
+    return any(c.verdict is NumericVerdict.not_comparable for c in arm_links.values()) and \
+        not any(c.verdict is not NumericVerdict.not_comparable for c in arm_links.values())
+
+
+def _numeric(arm_check: NumericCheck | None, claim: Claim, text: str, *, doubtful: bool = False) -> NumericCheck | None:
+    """The arm-number check when it decided; else the passage's own numbers.
+
+    When the trial's arm numbers for the claim's outcome were found but could not be read with confidence
+    (``doubtful``), a passage's numbers may confirm the claim but never contradict it: they are those doubtful
+    numbers, or another outcome's. The mismatch becomes not_comparable, saying why.
+    """
     if arm_check is not None and arm_check.verdict is not NumericVerdict.not_comparable:
         return arm_check
     from retrieval.numeric import check_numbers
 
     own = check_numbers(claim, text)
-    if own is not None and (own.verdict is NumericVerdict.match or (own.verdict is NumericVerdict.mismatch and arm_check is None)):
+    if own is not None and own.verdict is NumericVerdict.mismatch and doubtful:
+        return NumericCheck(verdict=NumericVerdict.not_comparable, claimed=own.claimed,
+                            note=f"{own.note}; not counted against the claim: {ARMS_NOT_CONFIDENT}, so these numbers may be "
+                                 "another outcome's")
+    if own is not None and own.verdict is not NumericVerdict.not_comparable:
         return own
     return arm_check or own
 

@@ -52,3 +52,23 @@ def test_arm_verdict_a_wrong_claim_against_confident_numbers_is_a_mismatch() -> 
     wrong = RRR.model_copy(update={"value": 70.0, "text": "70%"})
     check = _arm_verdict(wrong, arms, recompute_effect(arms))
     assert check is not None and check.verdict is NumericVerdict.mismatch
+
+
+PASSAGE = "Infection occurred in 12/200 vs 22/200 patients."
+
+
+def _claim(quote: str):
+    from tests.retrieval.test_numeric import claim
+
+    return claim(quote)
+
+
+def test_numeric_a_passage_mismatch_does_not_count_while_the_trials_arm_numbers_are_doubtful() -> None:
+    from retrieval.checking.check import _numeric
+
+    wrong = _claim("Kelvo reduces surgical site infection by 30%.")
+    assert _numeric(None, wrong, PASSAGE).verdict is NumericVerdict.mismatch  # nothing doubtful: the passage decides
+    doubtful = _numeric(None, wrong, PASSAGE, doubtful=True)
+    assert doubtful.verdict is NumericVerdict.not_comparable and ARMS_NOT_CONFIDENT in doubtful.note
+    right = _claim("Kelvo reduces surgical site infection by 45%.")
+    assert _numeric(None, right, PASSAGE, doubtful=True).verdict is NumericVerdict.match  # confirming is still allowed
