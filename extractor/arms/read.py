@@ -656,6 +656,8 @@ _STAT_LABEL = re.compile(
     r"|baseline|pre[\s-]?treatment|post[\s-]?treatment|pre[\s-]?test|post[\s-]?test|pre|post|before|after|follow[\s-]?up"
     r"|weeks?|months?|days?|hours?|years?|T\d|\d+)(?![\w])|±|[()\[\],:;%]", re.IGNORECASE)
 _GAP = "(gap)"
+_N_ROW = re.compile(r"(?:n|no\.?|number(?: of (?:patients|participants|subjects|women|men|children))?|sample size|analy[sz]ed)",
+                    re.IGNORECASE)
 _PCT_LABEL = re.compile(r"\(\s*%\s*\)|%\s*$|\bper ?cent\b")
 _N_PCT = re.compile(r"\bn\s*\(\s*%|\bno\.?\s*\(\s*%|number", re.IGNORECASE)
 _SD_WORD = re.compile(r"(?<![\w])(?:SD|S\.D\.|standard deviation)(?![\w])", re.IGNORECASE)
@@ -1373,7 +1375,25 @@ class _Reader:
                     elided.append((m, it))  # "940 were hospitalised in unit A, and 1,831 in unit B"
             for m, it in stated + (elided if stated else []):
                 votes[m.role].append((0.7 if m.strong else 0.5, it, (s, e)))
+        self._size_rows(votes)
         return votes
+
+    def _size_rows(self, votes: dict[str, list[tuple[float, _Item, tuple[int, int]]]]) -> None:
+        """'N  30  30  32' or 'Number of patients  120  118' in a table whose header names the arms: a size per column."""
+        for k, (s, e, _) in enumerate(self.lines):
+            items = self.items(s, e)
+            if len(items) < 2 or self._background(s):
+                continue
+            head = self.clean[s : items[0].start].strip()
+            counts = [it for it in items if it.kind == "num" and it.is_int_a and (it.a or 0) >= 2]
+            if len(counts) != len(items) or not _N_ROW.fullmatch(head):
+                continue
+            cols, _ = self._columns(self._context(k), len(counts))
+            if len(cols) != len(counts):
+                continue
+            for col, it in zip(cols, counts):
+                if col.role in votes:
+                    votes[col.role].append((0.9, it, (s + len(self.text[s:e]) - len(self.text[s:e].lstrip()), e)))
 
     def _sentence_span(self, offset: int) -> tuple[int, int] | None:
         """The sentence of running text holding ``offset``, if any."""

@@ -1,17 +1,19 @@
 """The scored reading of a comparison's arm numbers: candidates described by features, picked and trusted by a small
 learned head, each field filled only when its calibrated probability reaches its threshold.
 
-Two logistic heads (``extractor/heads/arms.v1.json``, trained by ``eval/training/train_arms.py`` on the TRAIN and
+Logistic heads (``extractor/heads/arms.v1.json``, trained by ``eval/training/train_arms.py`` on the TRAIN and
 DEV splits of rct_numeric with article-level folds):
 
-- the **value head** scores each value candidate (a table row, a pair of rows or a Results sentence giving both
-  arms' events or means): the probability that both arms' values are the right ones;
+- a **value head** for each outcome type (``value.binary``, ``value.continuous``) scores each value candidate (a
+  table row, a pair of rows or a Results sentence giving both arms' events or means): the probability that both
+  arms' values are the right ones;
 - the **size head** scores each group size an arm could have (the candidate's own denominator or '(n = …)' column
   header, and each size stated in the text), with consistency features: events not above the group,
   a stated percentage equal to events / n.
 
-A field is filled when its probability is at or above the head's threshold for that kind of field (chosen on
-out-of-fold predictions for high precision); otherwise its reading goes to ``ArmNumbers.withheld``. A missing
+A field is filled when its probability is at or above its head's threshold (chosen on out-of-fold predictions for
+high precision; above 1 where no probability was precise enough, so that head's fields are never filled);
+otherwise its reading goes to ``ArmNumbers.withheld``. A missing
 number costs a reviewer a look; a wrong one accuses a supplier.
 """
 

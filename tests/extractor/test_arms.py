@@ -322,3 +322,35 @@ def test_arms_shipped_heads_withhold_rather_than_guess_on_the_trap(tmp_path: Pat
     doc = _doc(tmp_path, "trap.md", TRAP)
     arms = extract_scored(doc, intervention="surgery", comparator="conservative", outcome="disc herniation", outcome_type="binary")
     assert arms.intervention_events is None and arms.comparator_events is None
+
+
+N_ROW_AND_ALIASES = """# Results
+
+Table 1. Baseline
+
+| Variable | Group I | Group II |
+|---|---|---|
+| N | 30 | 32 |
+| Age, mean ± SD | 56.1 ± 12.9 | 55.6 ± 12.3 |
+
+Table 2. Outcomes
+
+| Variable | Group I | Group II |
+|---|---|---|
+| Pain score, mean ± SD | 3.1 ± 1.2 | 4.0 ± 1.5 |
+
+In group I, patients received lidocaine; in group II, patients received morphine.
+"""
+
+
+@pytest.mark.parametrize(("intervention", "comparator", "expected"), [
+    ("lidocaine", "morphine", (3.1, 1.2, 30, 4.0, 1.5, 32)),
+    ("morphine", "lidocaine", (4.0, 1.5, 32, 3.1, 1.2, 30)),  # the aliases follow the arms, not the column order
+])
+def test_arms_group_aliases_and_the_n_row_of_the_baseline_table(tmp_path: Path, intervention: str, comparator: str,
+                                                                 expected: tuple) -> None:
+    doc = _doc(tmp_path, "aliases.md", N_ROW_AND_ALIASES)
+    arms = extract_arm_numbers(doc, intervention=intervention, comparator=comparator, outcome="pain score", outcome_type="continuous")
+    assert tuple(arms.values().values()) == pytest.approx(expected)
+    assert arms.sources["intervention_group_size"].context.startswith("| N |")
+    _assert_grounded(doc, arms)
