@@ -9,10 +9,12 @@ the dataset has one: both renderings of an article always fall in the same fold)
 - the size head on every group size an arm could have given the candidate the value head picks (its out-of-fold
   pick, so the size head learns with the value head's real mistakes), labelled right when it equals the gold size.
 
-Thresholds are chosen for precision on out-of-fold field predictions: the lowest probability at which the fields
-kept are right at least ``--precision`` of the time. ``cross_validate`` repeats the whole fit (thresholds included,
-chosen on inner folds) on K-1 article folds and reads the held-out fold: that is what ``vbp eval rct-numeric --cv K``
-reports.
+Thresholds are chosen for precision on out-of-fold field predictions of the TRAIN articles only (DEV is the split
+the rules were written against, so its readings are right more often than an unseen paper's): the lowest
+probability at which the fields kept are right at least ``--precision`` of the time, counted on an isotonic fit.
+A head whose fields never get there gets a threshold above 1, and its fields are never filled.
+``cross_validate`` repeats the whole fit (thresholds included, chosen on inner folds) on K-1 article folds and
+reads the held-out fold: that is what ``vbp eval rct-numeric --cv K`` reports.
 
     python -m eval.training.train_arms --data ../shared/data/rct_numeric
 """

@@ -16,7 +16,7 @@ from functools import lru_cache
 
 from extractor.schema import ArmNumbers, Document, NumberSource, Span
 
-__all__ = ["Reading", "SizeCandidate", "candidate_sizes", "percent_of", "read_candidates", "recompute_effect", "source_of"]
+__all__ = ["Reading", "SizeCandidate", "candidate_sizes", "read_candidates", "recompute_effect", "source_of"]
 
 
 # --- effects ------------------------------------------------------------------------------------
@@ -740,8 +740,20 @@ def _merge_continuations(clean: str, rows: dict[int, list[_Row]]) -> None:
             del rows[i]
 
 
+def _inside(spans: list, starts: list[int], start: int, end: int) -> list:
+    """The things of ``spans`` (sorted by start, ``starts`` their starts) lying wholly in ``[start, end)``."""
+    out = []
+    for k in range(bisect.bisect_left(starts, start), len(spans)):
+        x = spans[k]
+        if x.start >= end:
+            break
+        if x.end <= end:
+            out.append(x)
+    return out
+
+
 class _Reader:
-    """Reads one comparison's arm numbers from a document."""
+    """Reads one comparison's candidate arm numbers from a document."""
 
     def __init__(self, doc: Document, intervention: str, comparator: str, outcome: str, outcome_type: str) -> None:
         self.doc = doc
@@ -799,28 +811,14 @@ class _Reader:
 
     def items(self, start: int, end: int) -> list[_Item]:
         """The number-shaped items lying wholly in ``[start, end)``."""
-        out = []
-        for k in range(bisect.bisect_left(self._starts, start), len(self._all_items)):
-            it = self._all_items[k]
-            if it.start >= end:
-                break
-            if it.end <= end:
-                out.append(it)
-        return out
+        return _inside(self._all_items, self._starts, start, end)
 
     def mentions(self, start: int, end: int) -> list[_Mention]:
         """Mentions of either arm lying wholly in ``[start, end)`` (the whole text is searched once)."""
         if self._all_mentions is None:
             self._all_mentions = _mentions(self.arms, self.clean, 0, len(self.clean))
             self._mention_starts = [m.start for m in self._all_mentions]
-        out = []
-        for k in range(bisect.bisect_left(self._mention_starts, start), len(self._all_mentions)):
-            m = self._all_mentions[k]
-            if m.start >= end:
-                break
-            if m.end <= end:
-                out.append(m)
-        return out
+        return _inside(self._all_mentions, self._mention_starts, start, end)
 
     # -- rows and table context
 
@@ -1496,11 +1494,6 @@ def candidate_sizes(cand: _Candidate) -> dict[str, SizeCandidate]:
         elif val.n is not None and val.n.a:
             out[role] = SizeCandidate(role, int(val.n.a), val.n.a_span, val.n_context or val.context, "header")
     return out
-
-
-def percent_of(item: _Item) -> float | None:
-    """The percentage an item states or implies ('12/200' -> 6.0, '12 (6.0%)' -> 6.0)."""
-    return _percent_of(item)
 
 
 def _percent_of(item: _Item) -> float | None:
