@@ -103,18 +103,18 @@ class _Checker:
                 and (self.scope is None or d in self.scope)]
         if pool and self.other_k > 0:
             hits += [(h, False) for h in self.searcher.search(query, self.other_k, filters=SearchFilters(doc_ids=pool))]
-        arm_links = self._arm_checks(claim, cited)
+        arm_links, doubtful = self._arm_checks(claim, cited)
         texts = {h.passage_id: h.text for h, _ in hits}
         extra = [pid for pid in arm_links if pid not in texts]
         texts.update({pid: p.text for pid, p in self.store.get_passages(extra).items()})
         order = list(dict.fromkeys([h.passage_id for h, _ in hits] + extra))
-        structural = self._structure(claim, cited, texts, arm_links)
+        structural = self._structure(claim, cited, texts, arm_links, doubtful)
         judge_all = structural is None or self.classify_judged  # the judge's verdict decides; the classifier only where it cannot
         predictions = dict(zip(order, self.classifier.predict(query, [texts[pid] for pid in order]))) if order and judge_all else {}
         retrieval = {h.passage_id: (h.score, c) for h, c in hits}
         links = []
         for pid in order:
-            numeric = _numeric(arm_links.get(pid), claim, texts[pid], doubtful=_doubtful(arm_links))
+            numeric = _numeric(arm_links.get(pid), claim, texts[pid], doubtful=doubtful)
             score, was_cited = retrieval.get(pid, (0.0, True))
             if pid in predictions:
                 pred = predictions[pid]
@@ -130,8 +130,8 @@ class _Checker:
         return ClaimCheck(claim=claim, links=links, cited_doc_ids=resolution.doc_ids, unresolved_keys=resolution.unresolved,
                           evidence_level=self._level(claim, resolution.doc_ids))
 
-    def _structure(self, claim: Claim, cited: Sequence[str], texts: dict[str, str],
-                   arm_links: dict[str, NumericCheck]) -> SupportLink | None:
+    def _structure(self, claim: Claim, cited: Sequence[str], texts: dict[str, str], arm_links: dict[str, NumericCheck],
+                   doubtful: list[float] | None = None) -> SupportLink | None:
         """The structure judge's link: the claim's direction against the finding of the cited trial that reads clearest.
 
         None when the judge is not packaged, the claim states no direction or outcome, or no cited paper has a finding
@@ -164,7 +164,8 @@ class _Checker:
         if pid not in texts:
             texts[pid] = self.store.get_passages([pid])[pid].text
         return SupportLink(claim_id=claim.id, passage_id=pid, stance=verdict.stance, score=round(verdict.probability, 4), cited=True,
-                           numeric=_numeric(arm_links.get(pid), claim, texts[pid], doubtful=_doubtful(arm_links)), method=STRUCTURE, evidence=sentence.text,
+                           numeric=_numeric(arm_links.get(pid), claim, texts[pid], doubtful=doubtful), method=STRUCTURE,
+                           evidence=sentence.text,
                            evidence_span=sentence.span)
 
     def _level(self, claim: Claim, cited: Sequence[str]) -> EvidenceLevel:
@@ -179,15 +180,18 @@ class _Checker:
                 self._designs[doc_id] = design_of_document(self.document(doc_id))
         return strongest([claim.evidence_level, *(self._designs[d] for d in cited)])
 
-    def _arm_checks(self, claim: Claim, cited: Sequence[str]) -> dict[str, NumericCheck]:
-        """Numeric checks from arm-level numbers read out of each cited trial, keyed by the passage they came from."""
+    def _arm_checks(self, claim: Claim, cited: Sequence[str]) -> tuple[dict[str, NumericCheck], list[float] | None]:
+        """Numeric checks from arm-level numbers read out of each cited trial, keyed by the passage they came from; and,
+        when every one of them is not_comparable for want of confidence, the effects the doubtful readings would give
+        (None otherwise): see :func:`_numeric`."""
         wanted = [q for q in claim.quantities if (q.kind is QuantityKind.relative_change and q.unit == "%")
                   or q.kind is QuantityKind.mean_difference]
         if not wanted or not claim.outcome or not cited:
-            return {}
+            return {}, None
         from extractor.arms import extract_arm_numbers, recompute_effect
 
         out: dict[str, NumericCheck] = {}
+        doubtful: list[float] = []
         for doc_id in cited:
             doc = self.document(doc_id)
             read: dict[str, tuple] = {}  # outcome type -> (arms, effects): each is read from the paper once per claim
@@ -203,34 +207,42 @@ class _Checker:
                 source = _first_source(arms)
                 if check is None or source is None:
                     continue
+                if check.verdict is NumericVerdict.not_comparable:
+                    doubtful.extend(_effect_values(q, recompute_effect(arms.model_copy(update=arms.withheld))))
                 pid = _passage_at(doc, source.context_span.start)
                 if pid is not None and (pid not in out or _RANK[check.verdict] < _RANK[out[pid].verdict]):
                     out[pid] = check
-        return out
+        decided = any(c.verdict is not NumericVerdict.not_comparable for c in out.values())
+        return out, (None if decided or not out else doubtful)
 
 
 _RANK = {NumericVerdict.match: 0, NumericVerdict.mismatch: 1, NumericVerdict.not_comparable: 2}
 
 
-def _doubtful(arm_links: dict[str, NumericCheck]) -> bool:
-    """True when the trial's arm numbers for the claim's outcome were found but could not be read with confidence."""
-    return any(c.verdict is NumericVerdict.not_comparable for c in arm_links.values()) and \
-        not any(c.verdict is not NumericVerdict.not_comparable for c in arm_links.values())
+def _effect_values(q: Quantity, effects: dict[str, float]) -> list[float]:
+    """The effect a claimed quantity is compared with, in its units: a relative change in %, or a mean difference."""
+    if q.kind is QuantityKind.relative_change and "rrr" in effects:
+        return [abs(effects["rrr"]) * 100]
+    if q.kind is QuantityKind.mean_difference and "md" in effects:
+        return [abs(effects["md"])]
+    return []
 
 
-def _numeric(arm_check: NumericCheck | None, claim: Claim, text: str, *, doubtful: bool = False) -> NumericCheck | None:
+def _numeric(arm_check: NumericCheck | None, claim: Claim, text: str, *, doubtful: list[float] | None = None) -> NumericCheck | None:
     """The arm-number check when it decided; else the passage's own numbers.
 
-    When the trial's arm numbers for the claim's outcome were found but could not be read with confidence
-    (``doubtful``), a passage's numbers may confirm the claim but never contradict it: they are those doubtful
-    numbers, or another outcome's. The mismatch becomes not_comparable, saying why.
+    When the trial's arm numbers for the claim's outcome were found but could not be read with confidence,
+    ``doubtful`` holds the effects those readings would give. A passage's numbers may then confirm the claim, but
+    contradict it only when they give one of those same effects (two readings of the same numbers agree); otherwise
+    they may be another outcome's, and the mismatch becomes not_comparable, saying why.
     """
     if arm_check is not None and arm_check.verdict is not NumericVerdict.not_comparable:
         return arm_check
     from retrieval.numeric import check_numbers
 
     own = check_numbers(claim, text)
-    if own is not None and own.verdict is NumericVerdict.mismatch and doubtful:
+    if own is not None and own.verdict is NumericVerdict.mismatch and doubtful is not None and not (
+            own.found is not None and any(abs(abs(own.found.value) - v) <= max(0.5, 0.01 * v) for v in doubtful)):
         return NumericCheck(verdict=NumericVerdict.not_comparable, claimed=own.claimed,
                             note=f"{own.note}; not counted against the claim: {ARMS_NOT_CONFIDENT}, so these numbers may be "
                                  "another outcome's")

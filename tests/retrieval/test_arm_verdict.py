@@ -68,7 +68,9 @@ def test_numeric_a_passage_mismatch_does_not_count_while_the_trials_arm_numbers_
 
     wrong = _claim("Kelvo reduces surgical site infection by 30%.")
     assert _numeric(None, wrong, PASSAGE).verdict is NumericVerdict.mismatch  # nothing doubtful: the passage decides
-    doubtful = _numeric(None, wrong, PASSAGE, doubtful=True)
-    assert doubtful.verdict is NumericVerdict.not_comparable and ARMS_NOT_CONFIDENT in doubtful.note
+    other_outcome = _numeric(None, wrong, PASSAGE, doubtful=[18.5])  # the doubtful reading gave another effect
+    assert other_outcome.verdict is NumericVerdict.not_comparable and ARMS_NOT_CONFIDENT in other_outcome.note
+    same_numbers = _numeric(None, wrong, PASSAGE, doubtful=[45.45])  # the doubtful reading is these very numbers
+    assert same_numbers.verdict is NumericVerdict.mismatch
     right = _claim("Kelvo reduces surgical site infection by 45%.")
-    assert _numeric(None, right, PASSAGE, doubtful=True).verdict is NumericVerdict.match  # confirming is still allowed
+    assert _numeric(None, right, PASSAGE, doubtful=[18.5]).verdict is NumericVerdict.match  # confirming is still allowed
