@@ -88,7 +88,6 @@ class _Checker:
         return self._docs[doc_id]
 
     def check(self, claim: Claim, *, cites: Sequence[str] = ()) -> ClaimCheck:
-        from retrieval.numeric import check_numbers
         from retrieval.search import SearchFilters
 
         own = self.document(claim.doc_id)
@@ -138,7 +137,6 @@ class _Checker:
         sentence to read.
         """
         from retrieval.checking.structure import get_structure_judge, read_findings
-        from retrieval.numeric import check_numbers
 
         judge = get_structure_judge() if self.structure else None
         if judge is None or not cited or not claim.outcome or claim.direction.value == "unspecified":
