@@ -327,6 +327,43 @@ def _check_json(check, passages: dict, names: dict) -> dict:
     }
 
 
+@app.command()
+def arms(
+    path: Annotated[Path, typer.Argument(help="The trial: a PDF, .txt or .md file.")],
+    intervention: Annotated[str, typer.Option(help="The intervention arm, as the claim or the paper names it.")],
+    comparator: Annotated[str, typer.Option(help="The comparator arm (e.g. 'placebo').")],
+    outcome: Annotated[str, typer.Option(help="The outcome measured (e.g. 'wound infection').")],
+    outcome_type: Annotated[str, typer.Option("--type", help="binary (events and group sizes) or continuous (means, SDs, group sizes).")] = "binary",
+    password: Annotated[Optional[str], typer.Option(help="Password for an encrypted PDF.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the reading as JSON.")] = False,
+) -> None:
+    """Read one comparison's per-arm numbers from a trial: each field's value or why it was withheld, its confidence, and
+    where it was read (nothing is stored)."""
+    from extractor.arms import ARM_FIELDS, extract_arm_numbers, recompute_effect
+    from extractor.pipeline import parse_file
+
+    if outcome_type not in ARM_FIELDS:
+        raise EvidenceError(f"unknown --type {outcome_type!r}.", hint=f"Use one of: {', '.join(ARM_FIELDS)}.")
+    if not path.is_file():
+        raise EvidenceError(f"{path}: no such file.", hint="Give the path of the trial's PDF, .txt or .md file.")
+    doc = parse_file(path, password=password)
+    result = extract_arm_numbers(doc, intervention=intervention, comparator=comparator, outcome=outcome, outcome_type=outcome_type)
+    if as_json:
+        out.print_json(json.dumps(result.model_dump(mode="json")))
+        return
+    out.print(Text.assemble((doc.title or doc.filename, "bold"), f": {outcome} ({outcome_type}), {intervention} vs {comparator}"))
+    for name in ARM_FIELDS[outcome_type]:
+        value, src, conf = getattr(result, name), result.sources.get(name), result.confidence.get(name)
+        if src is None:
+            out.print(f"  {name:<34} not found", markup=False)
+            continue
+        shown = f"{value:g}" if value is not None else f"withheld ({result.withheld[name]:g} read)"
+        out.print(f"  {name:<34} {shown:<22} confidence {conf:.2f}  p{src.page} {src.where or 'text'}: {src.context[:70]}", markup=False)
+    effects = recompute_effect(result)
+    out.print("effect: " + (", ".join(f"{k} {v:.3f}" for k, v in effects.items() if k in ("rr", "rrr", "rd", "md")) if effects
+                            else "not recomputed (a number it needs is missing or withheld)"), markup=False)
+
+
 @app.command("check-claim")
 def check_claim_cmd(
     claim_id: Annotated[str, typer.Argument(help="The claim's id (as `vbp support` or `vbp extract --json` print it).")],

@@ -187,3 +187,38 @@ def test_cli_check_precheck_without_a_server(tmp_path: Path, shared_pdfs: Path) 
     assert not (tmp_path / "unused").exists()  # nothing of the bid is kept unless --data-dir is given
     bad = vbp("check", str(tmp_path / "missing.pdf"), data_dir=tmp_path / "unused")
     assert bad.returncode == 2 and "no such file" in bad.stderr
+
+
+ARMS_TRIAL = """# Results
+
+Table 2. Outcomes at 30 days
+
+| Outcome | Drug A (n = 120) | Placebo (n = 118) |
+|---|---|---|
+| Pain score, mean ± SD | 45.2 ± 3.1 | 47.0 ± 2.9 |
+"""
+
+
+def test_cli_arms_prints_each_field_with_its_confidence_and_source(tmp_path: Path) -> None:
+    trial = tmp_path / "trial.md"
+    trial.write_text(ARMS_TRIAL, encoding="utf-8")
+    args = ("arms", str(trial), "--intervention", "Drug A", "--comparator", "placebo", "--outcome", "pain score", "--type", "continuous")
+    run = vbp(*args, data_dir=tmp_path / "d")
+    assert run.returncode == 0, run.stderr
+    lines = {line.split()[0]: line for line in run.stdout.splitlines() if line.startswith("  ")}
+    assert "confidence" in lines["intervention_mean"] and "p1 table row" in lines["intervention_mean"]
+    assert ("45.2" in lines["intervention_mean"]) and ("120" in lines["intervention_group_size"])
+    reading = json.loads(vbp(*args, "--json", data_dir=tmp_path / "d").stdout)
+    assert reading["sources"]["intervention_mean"]["text"] == "45.2"
+    assert set(reading["confidence"]) == set(reading["sources"])
+    for name, src in reading["sources"].items():  # every field read slices back to its text
+        assert ARMS_TRIAL[src["span"]["start"] : src["span"]["end"]] == src["text"], name
+
+
+def test_cli_arms_bad_input_is_one_clear_line(tmp_path: Path) -> None:
+    missing = vbp("arms", str(tmp_path / "none.pdf"), "--intervention", "a", "--comparator", "b", "--outcome", "c", data_dir=tmp_path / "d")
+    assert missing.returncode == 2 and "no such file" in missing.stderr and "Traceback" not in missing.stderr
+    bad = tmp_path / "t.md"
+    bad.write_text(ARMS_TRIAL, encoding="utf-8")
+    wrong = vbp("arms", str(bad), "--intervention", "a", "--comparator", "b", "--outcome", "c", "--type", "ordinal", data_dir=tmp_path / "d")
+    assert wrong.returncode == 2 and "unknown --type 'ordinal'" in wrong.stderr
