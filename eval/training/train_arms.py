@@ -287,7 +287,7 @@ def cross_validate(examples: list[Example], k: int, *, precision: float = PRECIS
 
 
 def write(heads: dict[str, Head], info: dict[str, Any], path: Path = WEIGHTS_PATH, **meta: Any) -> None:
-    payload = {"name": HEAD_NAME, **meta, "thresholds_chosen_for_precision": meta.get("precision"), "inner_cv": info}
+    payload = {"name": HEAD_NAME, **meta, "calibrated_on": list(CALIBRATE_ON), "out_of_fold": info}
     for kind, h in heads.items():
         payload[kind] = {"features": list(h.features), "mean": [round(v, 6) for v in h.mean], "scale": [round(v, 6) for v in h.scale],
                          "weights": [round(v, 6) for v in h.weights], "threshold": round(h.threshold, 6)}

@@ -1391,7 +1391,7 @@ class _Reader:
                 continue
             for col, it in zip(cols, counts):
                 if col.role in votes:
-                    votes[col.role].append((0.9, it, (s + len(self.text[s:e]) - len(self.text[s:e].lstrip()), e)))
+                    votes[col.role].append((0.9, it, (s, e)))
 
     def _sentence_span(self, offset: int) -> tuple[int, int] | None:
         """The sentence of running text holding ``offset``, if any."""

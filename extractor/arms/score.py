@@ -8,8 +8,7 @@ DEV splits of rct_numeric with article-level folds):
   table row, a pair of rows or a Results sentence giving both arms' events or means): the probability that both
   arms' values are the right ones;
 - the **size head** scores each group size an arm could have (the candidate's own denominator or '(n = …)' column
-  header, and each size stated in the text), with consistency features: events not above the group,
-  a stated percentage equal to events / n.
+  header, and each size stated in the text), with a consistency feature: a stated percentage equal to events / n.
 
 A field is filled when its probability is at or above its head's threshold (chosen on out-of-fold predictions for
 high precision; above 1 where no probability was precise enough, so that head's fields are never filled);
@@ -39,8 +38,9 @@ VALUE_FEATURES = (
     "where_sentence", "kind_frac", "kind_pct", "header_n", "baseline", "context_log", "margin", "rank0", "tp_post",
     "tp_baseline", "sec_results", "same_values", "label_pre", "label_post", "later_twin", "earlier_twin",
 )
-"""Features of a value candidate the head weighs, in the order of its weights (``value_features`` describes more; a
-small set, strongly regularised, held up best under article-level cross-validation)."""
+"""Features of a value candidate the head weighs, in the order of its weights (``value_features`` also passes on the
+rules' own descriptions of a candidate; a small set, strongly regularised, held up best under article-level
+cross-validation)."""
 
 SIZE_FEATURES = (
     "bias", "from_denominator", "from_header", "statement_weight", "statement_share", "agrees_candidate", "pct_consistent",
@@ -141,36 +141,22 @@ def value_features(reading: Reading) -> list[dict[str, float]]:
                  and abs(c.outcome_score - cand.outcome_score) <= 0.05]
         f["later_twin"] = float(any(starts[j] > starts[k] for j in twins))
         f["earlier_twin"] = float(any(starts[j] < starts[k] for j in twins))
-        for name, value in cand.feats.items():
-            if name in ("tp_post", "tp_follow", "tp_last", "tp_baseline", "tp_none") or not name.startswith("tp_"):
-                f[name] = float(value)
-        f["columns_log"] = math.log1p(f.pop("columns", 0.0))
+        f.update(cand.feats)
         span = next(iter(cand.values.values())).context
         f["context_log"] = math.log1p(span[1] - span[0])
         f["outcome_score"] = cand.outcome_score
-        f["rule_score"] = cand.score
         f["where_" + cand.where.replace(" ", "_")] = 1.0
         first = cand.values["intervention"].item if "intervention" in cand.values else next(iter(cand.values.values())).item
         f["kind_" + first.kind] = 1.0
-        f["pct_given"] = float(first.pct is not None)
         checks = [_pct_consistent(v.item, None) for v in cand.values.values()]
         checks = [c for c in checks if c is not None]
         f["pct_consistent"] = float(bool(checks) and all(checks)) - float(bool(checks) and not all(checks))
         a, b = keys[k]
         f["same_values"] = float(a is not None and a == b)
         f["rank0"] = float(k == 0)
-        f["rank_log"] = math.log1p(k)
-        f["n_candidates_log"] = math.log1p(len(cands))
         other = next((c.score for c, key in zip(cands, keys) if key != keys[k] and c is not cand), None)
         f["margin"] = cand.score - other if other is not None else 0.5
         f["agreeing"] = float(sum(1 for key in keys if key == keys[k]) - 1)
-        f["continuous"] = float(reading.outcome_type == "continuous")
-        if reading.outcome_type == "continuous":
-            sds = [v.item.b for v in cand.values.values() if v.item.b is not None]
-            means = [abs(v.item.a) for v in cand.values.values() if v.item.a is not None]
-            f["sd_small"] = float(bool(sds) and bool(means) and all(sd <= 3 * max(m, 1e-9) for sd, m in zip(sds, means)))
-        else:
-            f["events_le_n"] = float(all(v.item.kind != "frac" or (v.item.a or 0) <= (v.item.b or 0) for v in cand.values.values()))
         out.append(f)
     return out
 
@@ -200,20 +186,15 @@ def size_options(reading: Reading, cand, value_p: float) -> dict[str, list[tuple
         val = cand.values.get(role) if cand is not None else None
         rows = []
         for n, sc in options.items():
-            f = {"bias": 1.0, "continuous": float(reading.outcome_type == "continuous"), "value_p": value_p}
-            f["from_candidate"] = float(role in own and own[role].n == n)
+            f = {"bias": 1.0, "value_p": value_p}
             f["from_denominator"] = float(role in own and own[role].n == n and own[role].how == "denominator")
             f["from_header"] = float(role in own and own[role].n == n and own[role].how == "header")
             f["statement_weight"] = math.log1p(tally.get(n, 0.0))
             f["statement_share"] = tally.get(n, 0.0) / total_weight
-            f["statement_values_log"] = math.log1p(len(tally))
             f["agrees_candidate"] = float(role in own and own[role].n == n and n in tally)
-            f["total"] = float(sc.how == "total")
             f["largest_statement"] = float(n == largest)
             f["same_as_other_arm"] = float(n in other_sizes)
-            f["other_arm_has_size"] = float(bool(other_sizes))
             if val is not None and reading.outcome_type == "binary" and val.item.kind in ("pair", "frac", "num"):
-                f["events_le_n"] = float((val.item.a or 0) <= n) * 2 - 1
                 c = _pct_consistent(val.item, n)
                 f["pct_consistent"] = float(c is True or c == 1.0)
                 f["pct_inconsistent"] = float(c is not None and not c)
