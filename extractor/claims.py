@@ -232,9 +232,12 @@ def extract_claims(doc: Document) -> ExtractionResult:
     passage_starts = [p.span.start for p in doc.passages]
     product = product_name(doc) if not paper else ""
     accepted: list[tuple[Sentence, float, str, Span]] = []
+    headers = {row.span.start for table in doc.tables for row in table.rows if row.is_header}
     for sentence in doc.sentences:
         if sentence.section in _SKIP_SECTIONS:
             continue
+        if sentence.in_table and sentence.span.start in headers:
+            continue  # a table's column labels ("Cost element | Year 0 | Year 1") state nothing
         if paper and sentence.section not in _PAPER_SECTIONS:
             continue
         result.candidates += 1
@@ -249,8 +252,13 @@ def extract_claims(doc: Document) -> ExtractionResult:
         accepted.append((sentence, score, quote, span))
     # PICO fields for every claim at once: the spaCy tagger runs batched
     picos = pico_fields_batch([q for _, _, q, _ in accepted]) if accepted else []
+    book_year = _workbook_price_year(doc)
     for (sentence, score, quote, span), pico in zip(accepted, picos, strict=True):
         quantities = extract_quantities(doc.text, start=span.start, end=span.end)
+        if book_year:
+            for q in quantities:
+                if q.kind is QuantityKind.currency and q.price_year is None:
+                    q.price_year = book_year  # the workbook states its price base once, on a sheet of its own
         money = any(q.kind is QuantityKind.currency for q in quantities)
         category = categorise(quote, sentence.section, in_table=sentence.in_table, money=money)
         citations = find_citations(quote, span.start, ref_keys)
@@ -267,6 +275,7 @@ def extract_claims(doc: Document) -> ExtractionResult:
             quote=quote,
             passage_id=_passage_at(doc, passage_starts, span.start),
             section=sentence.section,
+            location=_location(doc, span),
             category=category,
             domain=domain_for(category, quote),
             direction=direction_of(quote, quantities, in_table=sentence.in_table, header=_table_header(doc, span.start), product=product),
@@ -281,6 +290,22 @@ def extract_claims(doc: Document) -> ExtractionResult:
         )
         result.claims.append(claim)
     return result
+
+
+def _workbook_price_year(doc: Document) -> str | None:
+    """A spreadsheet's one stated price year, which applies to all its amounts; None elsewhere, or when it states several."""
+    if "spreadsheetml" not in doc.media_type and "ms-excel" not in doc.media_type:
+        return None
+    from extractor.quantities import stated_price_years
+
+    years = stated_price_years(doc.text)
+    return next(iter(years)) if len(years) == 1 else None
+
+
+def _location(doc: Document, span: Span) -> str | None:
+    """The paragraph or cell label of a Word or Excel quote (a row's quote spans its cells: the row's label)."""
+    loc = doc.location_at(span.start, span.end) if doc.locations else None
+    return loc.label if loc else None
 
 
 def claim_id(doc_id: str, span: Span) -> str:

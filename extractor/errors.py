@@ -72,6 +72,12 @@ class DamagedPdfError(DocumentError):
     code = "damaged_pdf"
 
 
+class DamagedFileError(DocumentError):
+    """A Word or Excel file whose container or XML cannot be read."""
+
+    code = "damaged_file"
+
+
 class NoTextLayerError(DocumentError):
     """Every page is an image: the document needs OCR first."""
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from extractor import __version__
@@ -13,11 +14,32 @@ from extractor.parsing.assemble import PAGE_SEP, Block, assemble
 from extractor.parsing.normalise import text_quality
 from extractor.parsing.pdf import guess_type, read_pdf, sniff
 from extractor.parsing.text import decode, read_text
-from extractor.schema import Document, DocumentKind, Page
+from extractor.schema import Document, DocumentKind, Location, Page, TotalMismatch
 from extractor.settings import ParsingSettings
 
 PARSER_NAME = f"parse.pdfium-layout.v1 ({__version__})"
+OFFICE_SUFFIXES = {".docx", ".docm", ".xlsx", ".xlsm"}
+OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # a legacy .doc/.xls, or an Office file encrypted with a password
 TEXT_SUFFIXES = {".txt": "text/plain", ".text": "text/plain", ".md": "text/markdown", ".markdown": "text/markdown"}
+
+
+@dataclass(slots=True)
+class Read:
+    """What a format's reader gives the common build: page texts, blocks and the facts of its source."""
+
+    page_texts: list[str]
+    blocks: list[Block]
+    columns: list[int]
+    body: float
+    media_type: str
+    metadata: dict[str, str]
+    warnings: list[str]
+    page_count: int
+    no_text: list[int]
+    locations: list[Location] = field(default_factory=list)
+    total_mismatches: list[TotalMismatch] = field(default_factory=list)
+    ocr_confidence: dict[int, float] = field(default_factory=dict)  # page number -> mean word confidence, OCR'd pages
+    parser: str | None = None  # the reader's name when it is not the PDF layout reader
 
 
 def file_id(data: bytes) -> str:
@@ -64,52 +86,70 @@ def parse_file(
     doc_id = file_id(data)
     suffix = path.suffix.lower()
     if suffix in TEXT_SUFFIXES and not data.lstrip()[:5] == b"%PDF-":
-        raw, warnings = decode(data)
-        page_texts, blocks = read_text(raw, markdown=TEXT_SUFFIXES[suffix] == "text/markdown")
-        media_type, metadata, columns, body = TEXT_SUFFIXES[suffix], {}, [1] * len(page_texts), 10.0
-        if not any(p.strip() for p in page_texts):
-            raise EmptyFileError(name, "the file holds no text.", hint="Check that the right file was given.")
-        page_count = len(page_texts)
-        no_text: list[int] = []
+        read = _read_text_file(data, name, suffix)
+    elif suffix in OFFICE_SUFFIXES or (data[:4] == b"PK\x03\x04" and b"%PDF-" not in data[:1024]) or data[:4] == OLE_MAGIC:
+        from extractor.parsing.office import read_office  # python-docx and openpyxl load only for Office files
+
+        read = read_office(path, data, name, settings)
     else:
         if suffix != ".pdf" and b"%PDF-" not in data[:1024]:
             _reject_unsupported(path, name, suffix, data)
-        raw_pdf = read_pdf(path, password=password, settings=settings)
-        page_count = len(raw_pdf.pages)
-        no_text = [p.number for p in raw_pdf.pages if p.chars < settings.min_chars_per_page]
-        if page_count and len(no_text) == page_count:
-            if all(p.drawn == 0 for p in raw_pdf.pages):  # not a scan: OCR would find nothing either
-                raise EmptyFileError(
-                    name, f"the PDF's {page_count} page{'s' if page_count > 1 else ''} hold no text and nothing drawn (no image to OCR).",
-                    hint="Check that this is the right file; re-export it from its source.")
-            raise NoTextLayerError(name, no_text)
-        asm = assemble(raw_pdf.pages)
-        page_texts, blocks, columns, body = asm.page_texts, asm.blocks, asm.columns, asm.body_size
-        media_type, metadata = "application/pdf", raw_pdf.metadata
-        warnings = []
-        if raw_pdf.encrypted:
-            warnings.append("the PDF is encrypted; it was opened " + ("with the password given" if password else "without a password (owner-only protection)"))
-        for number in no_text:
-            warnings.append(f"page {number} has no text layer (scanned image); its content is missing unless the file is OCR'd")
-        for page in raw_pdf.pages:
-            q = text_quality(page_texts[page.number - 1])
-            if page.invisible_text and (q is None or q < 0.95):
-                warnings.append(
-                    f"page {page.number}: the text layer is OCR over a scanned image and looks garbled"
-                    + (f" (only {q:.0%} of words look well-formed)" if q is not None else "")
-                    + "; re-run OCR or check the text before relying on it"
-                )
-            elif q is not None and q < settings.garbage_threshold:
-                warnings.append(f"page {page.number}: the text layer looks garbled (only {q:.0%} of words look well-formed)")
-    doc = _build(doc_id, name, page_texts, blocks, columns, body, settings, no_text)
+        read = _read_pdf_file(path, name, password, settings)
+    doc = _build(doc_id, name, read.page_texts, read.blocks, read.columns, read.body, settings, read.no_text)
+    doc.parser = read.parser or doc.parser
+    doc.locations, doc.total_mismatches = read.locations, read.total_mismatches
+    for number, confidence in read.ocr_confidence.items():
+        doc.pages[number - 1].ocr_confidence = confidence
+    media_type, metadata, warnings, page_count = read.media_type, read.metadata, read.warnings, read.page_count
     doc.media_type = media_type
     doc.page_count = page_count
     doc.metadata = {**metadata, "parse_seconds": f"{time.monotonic() - started:.3f}"}
     doc.warnings = warnings + doc.warnings
-    doc.title = _title(metadata, doc, blocks)
+    doc.title = _title(metadata, doc, read.blocks)
     if kind is not None:
         doc.kind, doc.kind_source = DocumentKind(kind), "user"
     return doc
+
+
+def _read_pdf_file(path: Path, name: str, password: str | None, settings: ParsingSettings) -> Read:
+    """A PDF's pages: its text layer with geometry, laid out into page texts and blocks, with quality warnings."""
+    raw_pdf = read_pdf(path, password=password, settings=settings)
+    page_count = len(raw_pdf.pages)
+    no_text = [p.number for p in raw_pdf.pages if p.chars < settings.min_chars_per_page]
+    if page_count and len(no_text) == page_count:
+        if all(p.drawn == 0 for p in raw_pdf.pages):  # not a scan: OCR would find nothing either
+            raise EmptyFileError(
+                name, f"the PDF's {page_count} page{'s' if page_count > 1 else ''} hold no text and nothing drawn (no image to OCR).",
+                hint="Check that this is the right file; re-export it from its source.")
+        raise NoTextLayerError(name, no_text)
+    asm = assemble(raw_pdf.pages)
+    page_texts, blocks, columns, body = asm.page_texts, asm.blocks, asm.columns, asm.body_size
+    media_type, metadata = "application/pdf", raw_pdf.metadata
+    warnings = []
+    if raw_pdf.encrypted:
+        warnings.append("the PDF is encrypted; it was opened " + ("with the password given" if password else "without a password (owner-only protection)"))
+    for number in no_text:
+        warnings.append(f"page {number} has no text layer (scanned image); its content is missing unless the file is OCR'd")
+    for page in raw_pdf.pages:
+        q = text_quality(page_texts[page.number - 1])
+        if page.invisible_text and (q is None or q < 0.95):
+            warnings.append(
+                f"page {page.number}: the text layer is OCR over a scanned image and looks garbled"
+                + (f" (only {q:.0%} of words look well-formed)" if q is not None else "")
+                + "; re-run OCR or check the text before relying on it"
+            )
+        elif q is not None and q < settings.garbage_threshold:
+            warnings.append(f"page {page.number}: the text layer looks garbled (only {q:.0%} of words look well-formed)")
+    return Read(page_texts, blocks, columns, body, media_type, metadata, warnings, page_count, no_text)
+
+
+def _read_text_file(data: bytes, name: str, suffix: str) -> Read:
+    """A plain-text or Markdown file's pages (form feeds) and blocks."""
+    raw, warnings = decode(data)
+    page_texts, blocks = read_text(raw, markdown=TEXT_SUFFIXES[suffix] == "text/markdown")
+    if not any(p.strip() for p in page_texts):
+        raise EmptyFileError(name, "the file holds no text.", hint="Check that the right file was given.")
+    return Read(page_texts, blocks, [1] * len(page_texts), 10.0, TEXT_SUFFIXES[suffix], {}, warnings, len(page_texts), [])
 
 
 def _reject_unsupported(path: Path, name: str, suffix: str, data: bytes) -> None:

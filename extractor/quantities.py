@@ -477,6 +477,11 @@ def _per_before(before: str) -> bool:
     return len(b) < len(before) and b.endswith("per") and (len(b) == 3 or not b[-4].isalpha())
 
 
+def stated_price_years(text: str) -> set[str]:
+    """Every price year a text states ("Prices at 2025/26 levels", "price year: 2024/25"), normalised ("2025/26")."""
+    return {_norm_year(m.group("y") or m.group("y2")) for m in _PRICE_YEAR.finditer(text)}
+
+
 def _norm_year(y: str) -> str:
     parts = _YEAR_SPLIT.split(y)
     return f"{parts[0]}/{parts[1][-2:]}" if len(parts) == 2 else parts[0]

@@ -56,6 +56,10 @@ class Page(_Model):
     text: str = Field(description="Normalised text of the page, in reading order, without running headers and footers.")
     has_text_layer: bool = Field(default=True, description="False when the page carries no extractable text (a scan).")
     columns: int = Field(default=1, ge=1, description="Number of text columns detected on the page.")
+    ocr_confidence: float | None = Field(
+        default=None, ge=0.0, le=1.0,
+        description="Mean word confidence (0-1) when the page's text was read by OCR from its image; None for a text layer.",
+    )
 
     @property
     def span(self) -> Span:
@@ -104,6 +108,29 @@ class Table(_Model):
     rows: list[TableRow] = Field(description="Rows in reading order, header rows included.")
 
 
+class Location(_Model):
+    """Where a stretch of the text sits in a source without fixed pages: a Word paragraph or table cell, a sheet cell."""
+
+    span: Span = Field(description="The stretch of Document.text it covers.")
+    page: int = Field(ge=1, description="Page (Word: from the last rendered layout or page breaks; Excel: the sheet's number).")
+    label: str = Field(description="For a reader: 'Costs!C7', 'Section 2 Clinical outcomes, paragraph 3', 'Table 1, row 4, cell 2'.")
+    formula: str | None = Field(default=None, description="A spreadsheet cell's formula, kept beside its cached value ('=SUM(C3:C6)').")
+    context: str | None = Field(default=None, description="A cell's row and column labels, e.g. 'Annual maintenance · Year 2'.")
+
+
+class TotalMismatch(_Model):
+    """A total in a table or workbook that does not equal the sum of its parts."""
+
+    label: str = Field(description="The total's row or column label, e.g. 'Total whole-life cost'.")
+    location: str = Field(description="Where the total is, e.g. 'Whole-life cost!G12'.")
+    span: Span = Field(description="Where the stated total lies in Document.text.")
+    page: int = Field(ge=1, description="Page (sheet) of the total.")
+    stated: float = Field(description="The total as written (a cell's cached value).")
+    computed: float = Field(description="The sum of the parts.")
+    parts: list[str] = Field(default_factory=list, description="Locations of the parts that were summed.")
+    note: str = Field(default="", description="The finding in words, with both figures.")
+
+
 class Reference(_Model):
     """One entry of the document's reference list."""
 
@@ -144,6 +171,13 @@ class Document(_Model):
     tables: list[Table] = Field(default_factory=list, description="Tables, row by row.")
     references: list[Reference] = Field(default_factory=list, description="Entries of the reference list.")
     passages: list[Passage] = Field(default_factory=list, description="Retrieval units cut from the sentences.")
+    locations: list[Location] = Field(
+        default_factory=list,
+        description="Paragraph and cell locations of sources without fixed pages (Word, Excel); empty for PDFs and text.",
+    )
+    total_mismatches: list[TotalMismatch] = Field(
+        default_factory=list, description="Totals that do not equal the sum of their parts (Excel cost models).",
+    )
     warnings: list[str] = Field(default_factory=list, description="Quality warnings, e.g. 'page 4 has no text layer'.")
     metadata: dict[str, str] = Field(default_factory=dict, description="PDF metadata (author, producer, …) and parser facts.")
     parser: str = Field(default="", description="Name and version of the parser that produced the document.")
@@ -154,6 +188,16 @@ class Document(_Model):
             if offset >= page.offset:
                 return page.number
         return 1
+
+    def location_at(self, start: int, end: int | None = None) -> Location | None:
+        """Return the narrowest location holding ``start`` (and ``end``, when given), if the source has any."""
+        end = start if end is None else end
+        found = None
+        for loc in self.locations:
+            if loc.span.start <= start and end <= max(loc.span.end, loc.span.start + 1):
+                if found is None or len(loc.span) < len(found.span):
+                    found = loc
+        return found
 
     def section_at(self, offset: int) -> Section | None:
         """Return the innermost section holding character ``offset``, if any."""
@@ -265,6 +309,9 @@ class Claim(_Model):
     quote: str = Field(min_length=1, description="Verbatim Document.text[span.start:span.end]; a claim that cannot be grounded is never stored.")
     passage_id: str | None = Field(default=None, description="Passage holding the quote.")
     section: str | None = Field(default=None, description="Label of the section holding the quote.")
+    location: str | None = Field(
+        default=None, description="Paragraph or cell of a Word or Excel source ('Costs!B7'); None where the page says it all (PDF).",
+    )
     category: ClaimCategory = Field(description="What kind of value the claim is about.")
     domain: VBPDomain = Field(description="VBP value domain the claim counts towards.")
     direction: Direction = Field(default=Direction.unspecified, description="Direction of the outcome measure.")

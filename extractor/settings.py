@@ -37,6 +37,20 @@ class ParsingSettings(BaseModel):
                     "A normal parse adds under 30 MiB; a file that needs more is reported as too complex. Applies to the "
                     "worker processes of batch ingest and the service, not to a parse run in the calling process.",
     )
+    max_office_members: int = Field(
+        default=10_000, ge=10,
+        description="Most files inside a Word or Excel file's ZIP container. Real ones have under 200; more is refused "
+                    "before anything is unpacked.",
+    )
+    max_office_unzipped_mb: float = Field(
+        default=256.0, gt=0,
+        description="Most bytes, in MiB, a Word or Excel file may unpack to (checked from its ZIP directory before reading, "
+                    "and each member is read no further than it declares). Real ones unpack to under 50 MiB; more is a zip bomb.",
+    )
+    max_sheet_cells: int = Field(
+        default=2_000_000, ge=1000,
+        description="Most non-empty cells read from one workbook. A whole-life cost model has a few thousand.",
+    )
     passage_chars: int = Field(default=900, ge=200, description="Target length of a passage in characters.")
     min_chars_per_page: int = Field(
         default=20, ge=0, description="A page with fewer extractable characters counts as having no text layer."

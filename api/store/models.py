@@ -46,6 +46,7 @@ class PageRow(Base):
     text: Mapped[str] = mapped_column(Text)
     has_text_layer: Mapped[bool] = mapped_column(default=True)
     columns: Mapped[int] = mapped_column(Integer, default=1)
+    ocr_confidence: Mapped[float | None] = mapped_column(Float, nullable=True)  # revision 0005
 
 
 class PassageRow(Base):

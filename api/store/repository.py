@@ -98,7 +98,8 @@ class Store:
                 s.add(_document_row(doc, stored_path, source))
                 s.flush()  # parent first: pages and passages reference it
                 s.add_all(PageRow(doc_id=doc.id, number=p.number, offset=p.offset, text=p.text,
-                                  has_text_layer=p.has_text_layer, columns=p.columns) for p in doc.pages)
+                                  has_text_layer=p.has_text_layer, columns=p.columns, ocr_confidence=p.ocr_confidence)
+                          for p in doc.pages)
                 s.add_all(PassageRow(id=p.id, doc_id=doc.id, index=p.index, page=p.page, start=p.span.start,
                                      end=p.span.end, section=p.section, text=p.text) for p in doc.passages)
                 s.flush()
@@ -139,7 +140,8 @@ class Store:
                 id=row.id, filename=row.filename, kind=row.kind, kind_source=row.kind_source, title=row.title,
                 media_type=row.media_type, page_count=row.page_count, parser=row.parser, text=row.text,
                 warnings=list(row.warnings), metadata=dict(row.doc_metadata),
-                pages=[Page(number=p.number, offset=p.offset, text=p.text, has_text_layer=p.has_text_layer, columns=p.columns) for p in pages],
+                pages=[Page(number=p.number, offset=p.offset, text=p.text, has_text_layer=p.has_text_layer, columns=p.columns,
+                            ocr_confidence=p.ocr_confidence) for p in pages],
                 passages=[Passage(id=p.id, doc_id=p.doc_id, index=p.index, page=p.page, span=Span(start=p.start, end=p.end),
                                   section=p.section, text=p.text) for p in passages],
                 **row.structure,
@@ -294,7 +296,7 @@ class Store:
 
 
 def _document_row(doc: Document, stored_path: str | None, source: Path | None) -> DocumentRow:
-    structure = doc.model_dump(mode="json", include={"sections", "sentences", "tables", "references"})
+    structure = doc.model_dump(mode="json", include={"sections", "sentences", "tables", "references", "locations", "total_mismatches"})
     return DocumentRow(
         id=doc.id, filename=doc.filename, kind=doc.kind.value, kind_source=doc.kind_source, title=doc.title,
         media_type=doc.media_type, page_count=doc.page_count, parser=doc.parser, schema_version=SCHEMA_VERSION,

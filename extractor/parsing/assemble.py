@@ -45,6 +45,7 @@ class Block:
     size: float = 10.0
     bold: bool = False
     cells: int = 1
+    header: bool = False  # a table row the source itself marks as column labels (Word's header row, a sheet's text row)
 
 
 @dataclass(slots=True)

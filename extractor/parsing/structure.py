@@ -164,7 +164,7 @@ def find_tables(text: str, blocks: list[Block]) -> list[Table]:
             rows = [TableRow(span=Span(start=r.start, end=r.end), cells=split_cells(text[r.start : r.end])) for r in run]
             numeric = [sum(bool(_NUM.search(c)) for c in row.cells) / len(row.cells) for row in rows]
             header: list[str] = []
-            if numeric[0] < 0.5 and sum(numeric[1:]) / len(numeric[1:]) > numeric[0]:
+            if run[0].header or (numeric[0] < 0.5 and sum(numeric[1:]) / len(numeric[1:]) > numeric[0]):
                 rows[0].is_header = True
                 header = rows[0].cells
             tables.append(Table(page=run[0].page, span=Span(start=run[0].start, end=run[-1].end), caption=caption, header=header, rows=rows))

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from extractor.errors import EmptyFileError, NotAPdfError, UnsupportedFileTypeError
+from extractor.errors import DamagedFileError, EmptyFileError, NotAPdfError, UnsupportedFileTypeError
 from extractor.parsing.structure import split_sentences
 from extractor.pipeline import parse_file
 from extractor.schema import DocumentKind
@@ -143,7 +143,8 @@ def test_structure_text_pages_split_on_form_feed(tmp_path: Path) -> None:
     ("name", "content", "error"),
     [
         ("empty.txt", b"   \n\n", EmptyFileError),
-        ("notes.docx", b"PK\x03\x04rest of a zip", NotAPdfError),
+        ("notes.docx", b"PK\x03\x04rest of a zip", DamagedFileError),
+        ("empty.xlsx", b"", EmptyFileError),
         ("image.png", b"\x89PNG\r\n\x1a\n", NotAPdfError),
         ("data.bin", b"", EmptyFileError),
         ("table.csv", b"a,b\n1,2\n", UnsupportedFileTypeError),
