@@ -43,7 +43,7 @@ def _store(settings):
 
 @app.command()
 def ingest(
-    paths: Annotated[list[Path], typer.Argument(help="PDF, .txt or .md files, and folders to search for them.")],
+    paths: Annotated[list[Path], typer.Argument(help="PDF, Word (.docx), Excel (.xlsx), .txt or .md files, and folders to search for them.")],
     password: Annotated[Optional[str], typer.Option(help="Password for encrypted PDFs.")] = None,
     kind: Annotated[Optional[str], typer.Option(help="Force the document kind: supplier_submission, clinical_paper or other.")] = None,
     workers: Annotated[Optional[int], typer.Option(help="Parser processes (0 parses in this process).")] = None,
@@ -63,7 +63,7 @@ def ingest(
     store = _store(settings)
     files = expand_paths(paths)
     if not files:
-        raise EvidenceError("no PDF, .txt or .md files found in " + ", ".join(map(str, paths)) + ".", hint="Check the paths.")
+        raise EvidenceError("no PDF, Word, Excel, .txt or .md files found in " + ", ".join(map(str, paths)) + ".", hint="Check the paths.")
     searcher = _open_index(settings, store) if index else None
     progress = Progress(TextColumn("[progress.description]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                         console=err, transient=True, disable=as_json or not err.is_terminal)
@@ -165,7 +165,7 @@ def show(
 
 @app.command()
 def extract(
-    target: Annotated[str, typer.Argument(help="A PDF, .txt or .md file, or the id of a stored document.")],
+    target: Annotated[str, typer.Argument(help="A PDF, Word, Excel, .txt or .md file, or the id of a stored document.")],
     password: Annotated[Optional[str], typer.Option(help="Password for an encrypted PDF.")] = None,
     kind: Annotated[Optional[str], typer.Option(help="Force the document kind: supplier_submission, clinical_paper or other.")] = None,
     index: Annotated[bool, typer.Option("--index/--no-index", help="Index a newly stored file's passages for search.")] = True,
@@ -469,7 +469,7 @@ def support(
 
 @app.command()
 def check(
-    submission: Annotated[Path, typer.Argument(help="The submission (or a draft of it): PDF, .txt or .md.")],
+    submission: Annotated[Path, typer.Argument(help="The submission (or a draft of it): PDF, Word, Excel, .txt or .md.")],
     papers: Annotated[Optional[list[Path]], typer.Option("--papers", help="A folder (or file) of the papers it cites; repeatable.")] = None,
     supplier: Annotated[str, typer.Option(help="Supplier name shown on the report.")] = "",
     fmt: Annotated[str, typer.Option("--format", help="text (a summary here), json or html.")] = "text",
@@ -491,7 +491,7 @@ def check(
     if fmt not in ("text", "json", "html"):
         raise EvidenceError(f"unknown format {fmt!r}.", hint="Use text, json or html.")
     if not submission.is_file():
-        raise EvidenceError(f"{submission}: no such file.", hint="Give the path of the submission PDF, .txt or .md file.")
+        raise EvidenceError(f"{submission}: no such file.", hint="Give the path of the submission PDF, Word, Excel, .txt or .md file.")
     paper_files = expand_paths(papers or [])
     tmp = tempfile.TemporaryDirectory(prefix="vbp-check-") if data_dir is None else None
     settings = _settings(data_dir=Path(tmp.name) if tmp else data_dir)

@@ -12,13 +12,13 @@ from pathlib import Path
 
 from extractor.batch import parse_many
 from extractor.errors import DocumentError, EvidenceError
-from extractor.pipeline import TEXT_SUFFIXES
+from extractor.pipeline import OFFICE_SUFFIXES, TEXT_SUFFIXES
 from extractor.schema import Document, DocumentKind, IngestStatus
 from extractor.settings import ParsingSettings
 
 log = logging.getLogger(__name__)
 
-SUPPORTED_SUFFIXES = {".pdf", *TEXT_SUFFIXES}
+SUPPORTED_SUFFIXES = {".pdf", *OFFICE_SUFFIXES, *TEXT_SUFFIXES}
 
 
 @dataclass(slots=True)

@@ -129,6 +129,7 @@ class FindingKind(str, Enum):
     """What a pre-check finding is about, in the order the report lists them."""
 
     numeric_mismatch = "numeric_mismatch"
+    total_mismatch = "total_mismatch"
     contradicted = "contradicted"
     no_source = "no_source"
     empty_domain = "empty_domain"
@@ -155,6 +156,10 @@ FINDING_TITLES: dict[FindingKind, tuple[str, str]] = {
     FindingKind.numeric_mismatch: (
         "Numbers that do not match their source",
         "The number in the claim differs from the one in (or recomputed from) the paper it rests on.",
+    ),
+    FindingKind.total_mismatch: (
+        "Totals that do not add up",
+        "A total in the submission's own table or cost model differs from the sum of the figures it totals.",
     ),
     FindingKind.contradicted: ("Claims the source contradicts", "A passage of the evidence says the opposite of the claim."),
     FindingKind.no_source: ("Claims with no source", "The claim cites nothing, so an evaluator cannot check it."),
@@ -339,6 +344,7 @@ def _claim_row(item: ClaimEvidence, *, threshold: float) -> dict:
         "doc_id": c.doc_id,
         "document": item.documents.get(c.doc_id, c.doc_id),
         "page": c.page,
+        "location": c.location,
         "section": c.section,
         "quote": c.quote,
         "category": c.category.value,
@@ -367,6 +373,8 @@ def _claim_row(item: ClaimEvidence, *, threshold: float) -> dict:
         "numeric": _numeric(num_status, num_link, item),
         "verdict": {"status": verdict.status.value, "label": VERDICT_LABELS[verdict.status], "reason": verdict.reason},
         "review": _review(item.review),
+        "total_mismatches": [{"location": t.location, "label": t.label, "stated": t.stated, "computed": t.computed, "note": t.note}
+                             for t in c.total_mismatches],
     }
 
 
@@ -514,6 +522,7 @@ CSV_COLUMNS: tuple[str, ...] = (
     "support_status", "evidence_document", "evidence_page", "evidence_stance", "evidence_score", "evidence_cited", "evidence_excerpt",
     "numeric_verdict", "numeric_claimed", "numeric_claimed_value", "numeric_found", "numeric_found_value", "numeric_recomputed_from",
     "numeric_note", "review_state", "reviewer", "review_reason", "reviewed_at", "verdict", "verdict_reason",
+    "location", "total_mismatch",
 )
 """The worksheet CSV's columns, in order; a new column is only ever appended."""
 
@@ -592,6 +601,8 @@ def worksheet_csv(report: dict) -> str:
                 "reviewed_at": rev["at"] or "",
                 "verdict": r["verdict"]["status"],
                 "verdict_reason": _text(r["verdict"]["reason"]),
+                "location": _text(r.get("location")),
+                "total_mismatch": _text("; ".join(t["note"] for t in r.get("total_mismatches", []))),
             }
             writer.writerow([row[c] for c in CSV_COLUMNS])
     return out.getvalue()
@@ -601,6 +612,7 @@ def worksheet_csv(report: dict) -> str:
 
 SEVERITY_OF: dict[FindingKind, Severity] = {
     FindingKind.numeric_mismatch: Severity.high,
+    FindingKind.total_mismatch: Severity.high,
     FindingKind.contradicted: Severity.high,
     FindingKind.no_source: Severity.high,  # medium for a claim with no number about experience, environment, social value or supply
     FindingKind.unresolved_citation: Severity.medium,
@@ -741,6 +753,12 @@ def _claim_findings(item: ClaimEvidence, threshold: float) -> list[tuple[Finding
             {key: n[key] for key in ("claimed_text", "claimed_value", "found_text", "found_value", "recomputed_from", "note",
                                      "document", "page", "passage_id")},
         ))
+    for total in c.total_mismatches:
+        out.append(_finding(
+            FindingKind.total_mismatch, item, total.note + ".",
+            f"Correct the total or the figures it adds up (at {total.location}) so that the cost model is consistent.",
+            {"location": total.location, "stated": total.stated, "computed": total.computed, "parts": total.parts},
+        ))
     status, link = support_status(item.links, threshold=threshold)
     if status is SupportStatus.contradicted and link is not None:
         ref = _link_ref(link, item)
@@ -808,6 +826,7 @@ def _unit(unit: str | None) -> str:
 
 _PHRASES: dict[FindingKind, tuple[str, str]] = {
     FindingKind.numeric_mismatch: ("number does not match its source", "numbers do not match their source"),
+    FindingKind.total_mismatch: ("total does not add up", "totals do not add up"),
     FindingKind.contradicted: ("claim is contradicted by its source", "claims are contradicted by their source"),
     FindingKind.no_source: ("claim has no source", "claims have no source"),
     FindingKind.empty_domain: ("VBP domain has no evidence", "VBP domains have no evidence"),
@@ -970,7 +989,8 @@ def _claim_html(r: dict) -> str:
     ]
     parts = [
         f'<article class="claim s-{_e(s["status"])}" id="claim-{_e(r["id"])}">',
-        f'<header><span class="cid">{_e(r["id"])}</span><h3>{_e(r["document"])}, p. {_e(r["page"])}</h3>{"".join(badges)}</header>',
+        f'<header><span class="cid">{_e(r["id"])}</span><h3>{_e(r["document"])}, p. {_e(r["page"])}'
+        + (f" · {_e(r['location'])}" if r.get("location") else "") + f'</h3>{"".join(badges)}</header>',
         f"<blockquote>{_e(r['quote'])}</blockquote>",
         '<dl class="fields">' + "".join(f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>" for k, v in fields) + "</dl>",
         f'<div class="block"><h4>Verdict: {_e(r["verdict"]["label"])}</h4><div>{_e(r["verdict"]["reason"])}</div></div>',
@@ -978,6 +998,8 @@ def _claim_html(r: dict) -> str:
         _link_html("Source passage", s["evidence"]),
         _link_html("Counter-evidence", s["counter_evidence"]),
     ]
+    for t in r.get("total_mismatches", []):
+        parts.append(f'<div class="block"><h4>Total does not add up</h4><div class="bad">{_e(t["note"])}.</div></div>')
     if n["verdict"] in ("match", "mismatch"):
         how = f" · recomputed {_e(n['recomputed_from'])}" if n["recomputed_from"] else ""
         where = _e(n["document"]) + (f", p. {_e(n['page'])}" if n["page"] else "")

@@ -22,6 +22,8 @@ from extractor.errors import EmptyFileError, EvidenceError
 from extractor.pipeline import TEXT_SUFFIXES
 
 FORM_FIELDS = {"file", "password"}
+ACCEPTED = "Accepted: PDF, Word (.docx, .docm), Excel (.xlsx, .xlsm), plain text (.txt) and Markdown (.md)."
+OFFICE = "application/x-office"  # until the pre-flight has read the container and named the Word or Excel type
 FIELD_LIMIT = 4096  # bytes of a non-file form field
 _UNSAFE = re.compile(r"[^\w.\- ()+,&']+")
 
@@ -34,7 +36,8 @@ MULTIPART_SCHEMA = {
                 "required": ["file"],
                 "properties": {
                     "file": {"type": "string", "format": "binary",
-                             "description": "The PDF (or .txt / .md file). Checked for size and type before it is accepted."},
+                             "description": "The PDF, Word (.docx, .docm), Excel (.xlsx, .xlsm), plain text (.txt) or Markdown "
+                                            "(.md) file. Checked for size and type before it is accepted."},
                     "password": {"type": "string", "description": "Password of an encrypted PDF. Kept in memory only, never stored."},
                 },
             }
@@ -52,7 +55,7 @@ class ReceivedFile:
     filename: str
     size: int
     sha256: str
-    media_type: str  # application/pdf | text/plain | text/markdown
+    media_type: str  # application/pdf | text/plain | text/markdown | a Word or Excel type (ACCEPTED)
     password: str | None = None
 
 
@@ -209,7 +212,8 @@ def _media_type(name: str, head: bytes, size: int) -> str:
     """What the upload is, from its bytes (the name only tells text from Markdown).
 
     Raises:
-        EmptyFileError: zero bytes. UnsupportedUploadError: anything but a PDF or a UTF-8 .txt / .md file.
+        EmptyFileError: zero bytes. UnsupportedUploadError: anything but a PDF, a ZIP or OLE container (Word/Excel, checked by
+        the pre-flight) or a UTF-8 .txt / .md file.
     """
     from extractor.parsing.pdf import guess_type, sniff
 
@@ -218,6 +222,8 @@ def _media_type(name: str, head: bytes, size: int) -> str:
     if b"%PDF-" in head[:1024]:
         return "application/pdf"
     suffix = Path(name).suffix.lower()
+    if head.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):
+        return OFFICE  # a Word or Excel file, an encrypted one, or some other ZIP: the pre-flight reads its directory
     lowered = head.lstrip().lower()
     markup = lowered.startswith((b"<!doctype html", b"<html", b"<?xml", b"version https://git-lfs"))
     if suffix in TEXT_SUFFIXES and not markup and b"\x00" not in head and guess_type(head) == "plain text":
@@ -226,8 +232,8 @@ def _media_type(name: str, head: bytes, size: int) -> str:
         sniff(Path(name), head, size)  # raises NotAPdfError naming what the file really is
     except EvidenceError as e:
         raise UnsupportedUploadError(name, e.message.removeprefix(f"{name}: "),
-                                     hint=e.hint + " Accepted: PDF, plain text (.txt) and Markdown (.md).") from None
-    raise UnsupportedUploadError(name, "the file is not a PDF.", hint="Accepted: PDF, plain text (.txt) and Markdown (.md).")
+                                     hint=e.hint + " " + ACCEPTED) from None
+    raise UnsupportedUploadError(name, "the file is not a PDF.", hint=ACCEPTED)
 
 
 def preflight(received: ReceivedFile, *, settings) -> int:
@@ -239,6 +245,14 @@ def preflight(received: ReceivedFile, *, settings) -> int:
         operator limit; CompressionLimitError: a decompression bomb; both found before pdfium loads the page, since this
         runs in the server's process), NoTextLayerError.
     """
+    if received.media_type == OFFICE:
+        from extractor.parsing.office import SUFFIX_OF, preflight_office
+
+        received.media_type = preflight_office(received.path, settings=settings.parsing, filename=received.filename)
+        suffix = SUFFIX_OF[received.media_type]
+        if not received.filename.lower().endswith(suffix):
+            received.filename = Path(received.filename).stem[:190] + suffix  # the stored name says what the file is
+        return 0
     if received.media_type != "application/pdf":
         return 0
     from api.jobs import PDFIUM_LOCK

@@ -276,6 +276,7 @@ def extract_claims(doc: Document) -> ExtractionResult:
             passage_id=_passage_at(doc, passage_starts, span.start),
             section=sentence.section,
             location=_location(doc, span),
+            total_mismatches=[t for t in doc.total_mismatches if span.start <= t.span.start and t.span.end <= span.end],
             category=category,
             domain=domain_for(category, quote),
             direction=direction_of(quote, quantities, in_table=sentence.in_table, header=_table_header(doc, span.start), product=product),

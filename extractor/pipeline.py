@@ -55,12 +55,12 @@ def parse_file(
     kind: DocumentKind | str | None = None,
     filename: str | None = None,
 ) -> Document:
-    """Parse a PDF, text or Markdown file into a Document.
+    """Parse a PDF, Word, Excel, text or Markdown file into a Document.
 
     Args:
         path: The file to read.
         settings: Parsing limits and passage size.
-        password: Password of an encrypted PDF.
+        password: Password of an encrypted PDF (password-protected Office files are refused: they must be saved without one).
         kind: Force the document kind instead of guessing it.
         filename: Name to record (defaults to the file's name), e.g. the name of an upload.
 
@@ -159,7 +159,7 @@ def _reject_unsupported(path: Path, name: str, suffix: str, data: bytes) -> None
     if data.strip() and guess_type(head) == "plain text" and not looks_like_markup:
         raise UnsupportedFileTypeError(
             name, f"'{suffix or 'no extension'}' files are not supported.",
-            hint="Give a PDF, .txt or .md file (rename plain text to .txt).",
+            hint="Give a PDF, Word (.docx), Excel (.xlsx), .txt or .md file (rename plain text to .txt).",
         )
     sniff(path, head, len(data))  # raises, naming what the file really is
 

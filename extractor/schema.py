@@ -322,6 +322,9 @@ class Claim(_Model):
     timepoint: str = Field(default="", description="When the outcome was measured, e.g. '12 months'.")
     quantities: list[Quantity] = Field(default_factory=list, description="Numbers in the quote.")
     hedged: bool = Field(default=False, description="True when the claim is hedged ('may', 'up to', 'potential').")
+    total_mismatches: list[TotalMismatch] = Field(
+        default_factory=list, description="Totals in the quote (a cost-model row) that differ from the sum of their parts.",
+    )
     citations: list[Citation] = Field(default_factory=list, description="Citation markers and the references they resolve to.")
     evidence_level: EvidenceLevel = Field(default=EvidenceLevel.none, description="Study design behind the claim.")
     extractor: str = Field(description="Registry name of the extractor, e.g. 'claims.rules.v1'.")

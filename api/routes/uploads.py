@@ -21,7 +21,7 @@ router = APIRouter(tags=["uploads"])
 @router.post("/tenders/{tender_id}/documents", response_model=JobPublic, status_code=202,
              openapi_extra={"requestBody": MULTIPART_SCHEMA},
              responses={413: {"description": "The file is over the size limit."},
-                        415: {"description": "The file is not a PDF, .txt or .md file."},
+                        415: {"description": "The file is not a PDF, Word, Excel, .txt or .md file."},
                         422: {"description": "Empty, encrypted (no or wrong password), scanned without a text layer, or damaged."}})
 async def upload_document(
     tender_id: str,

@@ -24,7 +24,7 @@ class DocumentRow(Base):
     kind: Mapped[str] = mapped_column(String(40), index=True)
     kind_source: Mapped[str] = mapped_column(String(20), default="detected")
     title: Mapped[str | None] = mapped_column(Text, nullable=True)
-    media_type: Mapped[str] = mapped_column(String(60))
+    media_type: Mapped[str] = mapped_column(String(120))  # Office types are up to 73 characters (revision 0005)
     page_count: Mapped[int] = mapped_column(Integer)
     parser: Mapped[str] = mapped_column(String(120))
     schema_version: Mapped[int] = mapped_column(Integer)

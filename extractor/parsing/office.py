@@ -176,3 +176,44 @@ def _without_macros(archive: zipfile.ZipFile, members: list[zipfile.ZipInfo], co
                 blob = content_types.replace(_WORD_MACRO_MAIN, _WORD_MAIN)
             copy.writestr(m, blob)
     return out.getvalue()
+
+
+def preflight_office(path: Path, *, settings: ParsingSettings | None = None, filename: str | None = None) -> str:
+    """The cheap checks of an Office upload, before it is accepted: not encrypted or legacy, an intact container within
+    the limits, a Word or Excel document. Returns its media type.
+
+    Raises:
+        DocumentError: as ``read_office`` would, for the container (the document's XML is not read here).
+    """
+    settings = settings or ParsingSettings()
+    name = filename or path.name
+    with path.open("rb") as fh:
+        head = fh.read(8)
+    if not head:
+        raise EmptyFileError(name, "the file is empty (0 bytes).", hint="Check the file and upload it again.")
+    if head == _OLE:
+        raise _ole_error(path.read_bytes(), name)
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+            _check_container(archive, members, name, settings)
+            names = {m.filename for m in members}
+            content_types = archive.read("[Content_Types].xml") if "[Content_Types].xml" in names else b""
+    except (zipfile.BadZipFile, ValueError, OSError) as e:
+        raise DamagedFileError(name, f"the file is not a readable Word or Excel file: its ZIP container is damaged ({e}).",
+                               hint=_SAVE_AGAIN, original=e) from None
+    kind = _kind(content_types, names)
+    macro = "vbaProject.bin" in " ".join(names) or b"macroEnabled" in content_types
+    if kind == "word":
+        return WORD_MACRO_TYPE if macro else WORD_TYPE
+    if kind == "excel":
+        return EXCEL_MACRO_TYPE if macro else EXCEL_TYPE
+    if kind is None:
+        raise UnsupportedFileTypeError(
+            name, "this is a ZIP archive, not a Word or Excel document (it has no Office content types).",
+            hint="Unpack it and upload the PDF, Word (.docx) or Excel (.xlsx) files it holds, one by one.")
+    what = "a PowerPoint presentation" if kind == "pptx" else "an Office file of a type that is not read"
+    raise UnsupportedFileTypeError(name, f"this is {what}.", hint="Export it as PDF and upload that file.")
+
+
+SUFFIX_OF = {WORD_TYPE: ".docx", WORD_MACRO_TYPE: ".docm", EXCEL_TYPE: ".xlsx", EXCEL_MACRO_TYPE: ".xlsm"}

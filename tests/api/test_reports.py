@@ -377,6 +377,7 @@ def test_reports_precheck_finds_each_kind_and_no_false_ones(submission: dict[str
     assert [g["kind"] for g in report["groups"]] == [k.value for k in FindingKind]
     assert found == {
         "numeric_mismatch": ["c-mismatch"],
+        "total_mismatch": [],
         "contradicted": ["c-contra"],
         "no_source": ["c-nosource", "c-hostile"],
         "unresolved_citation": ["c-unresolved"],
@@ -467,3 +468,25 @@ def test_reports_precheck_of_nothing_flags_all_domains() -> None:
     report = precheck("Acme", [], [], generated_at=NOW)
     assert _found(report)["empty_domain"] == [d.value for d in VBPDomain]
     assert report["readiness"]["verdict"] == "not_ready"
+
+
+def test_reports_total_that_does_not_add_up_is_a_high_finding_in_precheck_and_worksheet() -> None:
+    from extractor.schema import TotalMismatch
+
+    quote = "Total whole-life cost\t£10,000\t£5,500\t£20,100"
+    claim = make_claim("c-total", quote, ClaimCategory.cost, citations=[cite("1", "1")]).model_copy(update={
+        "location": "Whole-life cost!A5:D5",
+        "total_mismatches": [TotalMismatch(label="Total whole-life cost", location="Whole-life cost!C5", span=Span(start=0, end=6), page=1,
+                                           stated=5500, computed=5000, parts=["Whole-life cost!C2", "Whole-life cost!C3"],
+                                           note="Total whole-life cost (Whole-life cost!C5) states £5,500, but its parts (C2:C3) sum to £5,000")],
+    })
+    report = precheck("Acme", [DOCS[SUB]], [item(claim)], generated_at=NOW)
+    (finding,) = next(g for g in report["groups"] if g["kind"] == "total_mismatch")["findings"]
+    assert finding["severity"] == "high" and finding["claim_id"] == "c-total"
+    assert "£5,500" in finding["message"] and "£5,000" in finding["message"]
+    assert finding["details"]["stated"] == 5500 and finding["details"]["computed"] == 5000
+    assert report["readiness"]["verdict"] == Readiness.not_ready.value and "1 total does not add up" in report["readiness"]["headline"]
+    sheet = worksheet("Acme", "T", [DOCS[SUB]], [item(claim)], generated_at=NOW)
+    rows = list(csv.DictReader(io.StringIO(worksheet_csv(sheet))))
+    assert rows[0]["location"] == "Whole-life cost!A5:D5" and "sum to £5,000" in rows[0]["total_mismatch"]
+    assert "Total does not add up" in worksheet_html(sheet) and "Whole-life cost!A5:D5" in worksheet_html(sheet)

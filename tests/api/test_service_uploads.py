@@ -39,7 +39,11 @@ def _pdf(*, text: str | None = None, password: str | None = None) -> bytes:
 BAD = [
     ("image.pdf", b"\x89PNG\r\n\x1a\n" + b"\x00" * 200, 415, "unsupported_type", "PNG image"),
     ("page.pdf", b"<!DOCTYPE html><html><body>Please sign in</body></html>", 415, "unsupported_type", "HTML page"),
-    ("bid.docx", b"PK\x03\x04" + b"\x00" * 300, 415, "unsupported_type", "Office document"),
+    ("bid.docx", b"PK\x03\x04" + b"\x00" * 300, 422, "damaged_file", "ZIP container is damaged"),
+    ("bid.doc", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + "WordDocument".encode("utf-16-le") + b"\x00" * 300, 415, "unsupported_type",
+     "Word 97-2003"),
+    ("locked.xlsx", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + "EncryptionInfo".encode("utf-16-le") + b"\x00" * 300, 422,
+     "password_required", "password-protected"),
     ("paper.pdf", b"version https://git-lfs.github.com/spec/v1\noid sha256:abc\nsize 123\n", 415, "unsupported_type", "Git LFS pointer"),
     ("notes.txt", b"\x00\x01\x02binary\xff\xfe", 415, "unsupported_type", "not a PDF"),
     ("bid.rtf", b"{\\rtf1 hello}", 415, "unsupported_type", "RTF"),
