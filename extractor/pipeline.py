@@ -87,7 +87,7 @@ def parse_file(
     suffix = path.suffix.lower()
     if suffix in TEXT_SUFFIXES and not data.lstrip()[:5] == b"%PDF-":
         read = _read_text_file(data, name, suffix)
-    elif suffix in OFFICE_SUFFIXES or (data[:4] == b"PK\x03\x04" and b"%PDF-" not in data[:1024]) or data[:4] == OLE_MAGIC:
+    elif suffix in OFFICE_SUFFIXES or data[:4] in (b"PK\x03\x04", OLE_MAGIC):  # a ZIP holding a PDF is still a ZIP
         from extractor.parsing.office import read_office  # python-docx and openpyxl load only for Office files
 
         read = read_office(path, data, name, settings)
