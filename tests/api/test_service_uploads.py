@@ -241,3 +241,69 @@ def test_service_uploads_real_encrypted_pdf_with_password(service: World, shared
     service.drain()
     job = service.get("eva", f"/jobs/{r.json()['id']}").json()
     assert job["status"] == "done" and job["result"]["pages"] == 1
+
+
+def _cost_workbook() -> bytes:
+    import xlsxwriter
+
+    out = io.BytesIO()
+    wb = xlsxwriter.Workbook(out, {"in_memory": True})
+    gbp = wb.add_format({"num_format": '"£"#,##0'})
+    ws = wb.add_worksheet("Whole-life cost")
+    ws.write_row(0, 0, ["Cost element", "Year 1", "Year 2", "Total"])
+    ws.write(1, 0, "Annual maintenance")
+    ws.write_row(1, 1, [4200, 4200], gbp)
+    ws.write_formula(1, 3, "=SUM(B2:C2)", gbp, 8400)
+    ws.write(2, 0, "Consumables")
+    ws.write_row(2, 1, [800, 900], gbp)
+    ws.write_formula(2, 3, "=SUM(B3:C3)", gbp, 1700)
+    ws.write(3, 0, "Total whole-life cost")
+    ws.write_row(3, 1, [5000, 5100, 10600], gbp)  # typed; 10,100 by its parts
+    wb.close()
+    return out.getvalue()
+
+
+def _word_answer() -> bytes:
+    import docx
+
+    d = docx.Document()
+    d.add_heading("Clinical outcomes", level=1)
+    d.add_paragraph("With the Kelvo dressing, surgical site infection fell from 11% to 6% in a randomised trial of 400 patients.")
+    out = io.BytesIO()
+    d.save(out)
+    return out.getvalue()
+
+
+def test_service_uploads_word_and_excel_are_ingested_with_locations_and_the_total_flagged(service: World) -> None:
+    t = service.standard_tender()
+    sheet = service.ingest("acme-user", "cost model", _cost_workbook(), role="draft")  # no extension: the bytes say what it is
+    word = service.ingest("acme-user", "answer.docx", _word_answer(), role="submission")
+    doc = service.get("acme-user", f"/documents/{sheet['doc_id']}").json()
+    assert doc["filename"] == "cost model.xlsx" and doc["pages"][0]["text"].startswith("Whole-life cost\nCost element\tYear 1")
+    assert any("states £10,600, but its parts (D2:D3) sum to £10,100" in w for w in doc["warnings"])
+    claims = service.get("acme-user", f"/tenders/{t}/claims?role=draft&doc_id={sheet['doc_id']}").json()["data"]
+    total = next(c["claim"] for c in claims if c["claim"]["quote"].startswith("Total whole-life cost"))
+    assert total["location"] == "Whole-life cost!A4:D4"
+    assert total["total_mismatches"][0]["computed"] == 10100 and total["total_mismatches"][0]["stated"] == 10600
+    pre = service.get("acme-user", f"/tenders/{t}/documents/{sheet['doc_id']}/precheck").json()
+    (finding,) = next(g for g in pre["groups"] if g["kind"] == "total_mismatch")["findings"]
+    assert "sum to £10,100" in finding["message"] and pre["readiness"]["verdict"] == "not_ready"
+    (claim,) = service.get("eva", f"/documents/{word['doc_id']}/claims").json()["data"]
+    assert claim["claim"]["location"] == "Clinical outcomes, paragraph 1"
+
+
+def test_service_uploads_a_zip_bomb_is_refused_before_it_is_unpacked(tmp_path: Path) -> None:
+    import zipfile
+
+    world = World(tmp_path, parsing={"max_office_unzipped_mb": 1})
+    try:
+        world.standard_tender()
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+            z.writestr("[Content_Types].xml", "<Types/>")
+            z.writestr("word/document.xml", b" " * (4 * 1024 * 1024))
+        r = world.upload("eva", "bid.docx", buf.getvalue(), role="submission", supplier="acme")
+        assert r.status_code == 413 and r.json()["error"]["code"] == "compression_limit", r.text
+        _assert_nothing_left(world)
+    finally:
+        world.close()
