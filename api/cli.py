@@ -197,13 +197,16 @@ def extract(
         by_category.setdefault(c.category.value, []).append(c)
     for category, claims in sorted(by_category.items()):
         table = Table(title=f"{category} ({len(claims)}, domain {claims[0].domain.value})", title_justify="left", show_lines=False)
-        for col, kw in (("page", {}), ("direction", {}), ("evidence", {}), ("numbers", {"max_width": 28}), ("quote", {"overflow": "fold"})):
+        place = "page / cell" if doc.locations else "page"
+        for col, kw in ((place, {}), ("direction", {}), ("evidence", {}), ("numbers", {"max_width": 28}), ("quote", {"overflow": "fold"})):
             table.add_column(col, **kw)
         for c in claims:
             numbers = ", ".join(q.text for q in c.quantities[:4]) + (" …" if len(c.quantities) > 4 else "")
             quote = ("(hedged) " if c.hedged else "") + c.quote.replace("\t", " | ")
-            table.add_row(str(c.page), c.direction.value, c.evidence_level.value, numbers, _short(quote, 240))
+            table.add_row(c.location or str(c.page), c.direction.value, c.evidence_level.value, numbers, _short(quote, 240))
         out.print(table)
+    for total in doc.total_mismatches:
+        out.print(f"[yellow]total does not add up:[/] {total.note}", highlight=False)
 
 
 @app.command()

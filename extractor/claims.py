@@ -442,6 +442,14 @@ _SIGNED = re.compile(r"^\s*([−–+-])\s?\d")
 _COMPARATOR_HEAD = _rx(r"\b(before|baseline|previous|current|standard|existing|usual|comparator|control|old|reusable)\b")
 
 
+_PERIOD_HEAD = _rx(r"^(?:(?:year|yr|month|quarter|q|y)\s*\d{1,2}|(?:19|20)\d{2}(?:\s?[/–-]\s?\d{2,4})?)$")
+
+
+def _periods(header: list[str] | None) -> bool:
+    """Columns of years or months ("Year 0 | Year 1 | …", "2025/26 | 2026/27"): a cost profile over time, not a comparison."""
+    return bool(header) and len(header) >= 3 and all(_PERIOD_HEAD.match(h.strip()) for h in header[1:3])
+
+
 def _offer_second(header: list[str], product: str) -> bool:
     word = product.split()[0] if product else ""
     if word and word in header[2] and word not in header[1]:
@@ -459,6 +467,8 @@ def direction_of(
     values set side by side, and effect verbs, in that order.
     """
     if in_table:
+        if _periods(header):
+            return Direction.unspecified
         cells = text.split("\t")[1:] if "\t" in text else text.strip("|").split("|")[1:]
         for cell in cells[2:]:  # an explicit change column ("−44%") says it outright
             m = _SIGNED.match(cell)

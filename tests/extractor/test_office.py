@@ -378,3 +378,13 @@ def test_office_broken_document_xml_is_a_damaged_file(word_file: Path, tmp_path:
 def test_office_reading_time_is_limited(cost_model: Path) -> None:
     with pytest.raises(LimitExceededError, match=r"wlc.xlsx: reading the workbook took over"):
         parse_file(cost_model, settings=ParsingSettings(timeout_s=1e-9))
+
+
+def test_office_a_cost_profile_over_years_has_no_direction(cost_model: Path) -> None:
+    from extractor.claims import direction_of
+
+    header = ["Cost element", "Year 0", "Year 1", "Year 2", "Total"]
+    assert direction_of("Maintenance\t£0\t£4,200\t£4,200\t£8,400", [], in_table=True, header=header).value == "unspecified"
+    assert direction_of("Unit price\t£1.20\t£0.95", [], in_table=True, header=["Item", "Veloxa", "Current cannula"]).value == "increase"
+    claims = extract_claims(parse_file(cost_model)).claims
+    assert {c.direction.value for c in claims if c.page == 1} == {"unspecified"}
