@@ -43,8 +43,10 @@ def support_status(links: list[SupportLink], *, threshold: float = SUPPORT_THRES
     1a. a link of the structure judge on a cited paper (``retrieval.checking.structure``): its stance decides, already
        thresholded for precision (contradicts -> ``contradicted``, supports -> ``supported``, not enough info ->
        ``unsupported``), and the classifier's links are kept as the passages shown beside it;
-    2. some link contradicts, and no link supports with a higher score: ``contradicted``
-       (the strongest contradicting link; a tie goes to the contradiction);
+    2. a passage of a document the claim cites contradicts it, and no cited passage supports it with a higher score:
+       ``contradicted`` (the strongest contradicting link; a tie goes to the contradiction). A contradiction found in
+       a document the claim does not cite is related reading, never an accusation: it is shown beside the claim
+       (``counter_evidence``) but does not set the status;
     3. a passage from a document the claim cites supports it: ``supported`` (the strongest such link);
     4. only passages from documents the claim does not cite support it: ``supported_other_source``
        (the strongest supporting link);
@@ -62,12 +64,12 @@ def support_status(links: list[SupportLink], *, threshold: float = SUPPORT_THRES
         return SupportStatus.unsupported, best
     strong = [lk for lk in links if lk.score >= threshold]
     supports = [lk for lk in strong if lk.stance is Stance.supports]
-    contradicts = [lk for lk in strong if lk.stance is Stance.contradicts]
+    contradicts = [lk for lk in strong if lk.stance is Stance.contradicts and lk.cited]
     best_support = best_link(supports)
     best_contra = best_link(contradicts)
-    if best_contra is not None and (best_support is None or best_contra.score >= best_support.score):
-        return SupportStatus.contradicted, best_contra
     cited = best_link([lk for lk in supports if lk.cited])
+    if best_contra is not None and (cited is None or best_contra.score >= cited.score):
+        return SupportStatus.contradicted, best_contra
     if cited is not None:
         return SupportStatus.supported, cited
     if best_support is not None:
@@ -81,8 +83,10 @@ def numeric_status(links: list[SupportLink]) -> tuple[NumericStatus, SupportLink
     The rule: a check counts only when it compared something (verdict ``match`` or ``mismatch``) on a
     relevant link, one from a cited document or with a stance other than ``not_enough_info`` (a number
     in an unrelated retrieved passage proves nothing). Checks on cited documents, when there are any,
-    take precedence over the rest. Among those: ``match`` if any matches, else ``mismatch``. With no
-    such check: ``not_comparable`` when some link was checked, ``not_checked`` when none was.
+    take precedence over the rest. Among those: ``match`` if any matches, else ``mismatch`` — but only a
+    cited document's numbers can say ``mismatch``: a figure in a paper the claim does not cite may confirm
+    it, never accuse it (``not_comparable``). With no such check: ``not_comparable`` when some link was
+    checked, ``not_checked`` when none was.
     """
     checked = [lk for lk in links if lk.numeric is not None]
     if not checked:
@@ -97,6 +101,8 @@ def numeric_status(links: list[SupportLink]) -> tuple[NumericStatus, SupportLink
     matches = [lk for lk in pool if lk.numeric.verdict is NumericVerdict.match]
     if matches:
         return NumericStatus.match, best_link(matches)
+    if not pool[0].cited:
+        return NumericStatus.not_comparable, None
     return NumericStatus.mismatch, best_link(pool)
 
 

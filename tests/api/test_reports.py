@@ -167,6 +167,10 @@ def _claims(report: dict) -> list[dict]:
         ([link("c", Stance.contradicts, 0.7), link("c", Stance.supports, 0.7)], SupportStatus.contradicted, 0),  # a tie
         ([link("c", Stance.contradicts, 0.6), link("c", Stance.supports, 0.9)], SupportStatus.supported, 1),
         ([link("c", Stance.contradicts, 0.6, cited=False), link("c", Stance.supports, 0.9)], SupportStatus.supported, 1),
+        # a contradiction in a paper the claim does not cite is related reading, never an accusation (issue 17)
+        ([link("c", Stance.contradicts, 0.95, cited=False)], SupportStatus.unsupported, 0),
+        ([link("c", Stance.contradicts, 0.95, cited=False), link("c", Stance.supports, 0.6, cited=False)],
+         SupportStatus.supported_other_source, 1),
         ([link("c", Stance.not_enough_info, 0.9)], SupportStatus.unsupported, 0),
         ([link("c", Stance.supports, 0.3), link("c", Stance.contradicts, 0.2)], SupportStatus.unsupported, 0),  # below threshold
     ],
@@ -186,6 +190,9 @@ def test_reports_support_status_rule(links: list[SupportLink], status: SupportSt
         ([link("c", Stance.supports, 0.9, numeric=check(NumericVerdict.mismatch, 45, 30))], NumericStatus.mismatch),
         # a number in an unrelated, uncited passage proves nothing
         ([link("c", Stance.not_enough_info, 0.9, cited=False, numeric=check(NumericVerdict.mismatch, 45, 30))], NumericStatus.not_comparable),
+        # an uncited paper's figure may confirm a claim, never accuse it (issue 17)
+        ([link("c", Stance.supports, 0.9, cited=False, numeric=check(NumericVerdict.mismatch, 45, 30))], NumericStatus.not_comparable),
+        ([link("c", Stance.supports, 0.9, cited=False, numeric=check(NumericVerdict.match, 45, 45))], NumericStatus.match),
         # the cited source decides over other passages
         ([link("c", Stance.not_enough_info, 0.2, numeric=check(NumericVerdict.mismatch, 45, 30)),
           link("c", Stance.supports, 0.9, cited=False, numeric=check(NumericVerdict.match, 45, 45))], NumericStatus.mismatch),
