@@ -1,9 +1,12 @@
 """`vbp serve --demo`: a demo tender built from the bundled corpus on first start, and fresh demo keys on every start.
 
-The first start creates the tender "Demo: bundled corpus", one supplier per corpus submission (from its front
-matter), queues each submission (and, when the public papers are beside the repo, the papers it cites) for
-ingest, and creates three demo users: an admin, an evaluator assigned to the tender, and one supplier. Every
-start issues new keys for those users and revokes their old ones: no key is fixed, none is stored in clear.
+The first start creates the tender "Demo: bundled corpus", one supplier per corpus submission (from the front
+matter of the manifest row's Markdown ``source``, so that a supplier's several files share one supplier), queues
+each of the manifest's files whose ``demo`` column is not ``no`` (and, when the public papers are beside the repo,
+the papers it cites) for ingest, and creates three demo users: an admin, an evaluator assigned to the tender, and
+one supplier. A Word or PDF version of the same submission must not both be in the demo (duplicate claims): the
+manifest marks one of them ``demo=no``. Every start issues new keys for those users and revokes their old ones:
+no key is fixed, none is stored in clear.
 """
 
 from __future__ import annotations
@@ -55,8 +58,9 @@ def seed_demo(services, *, corpus: Path, papers: Path | None = None) -> DemoInfo
 
     repo = services.repo
     existing = [t for t in repo.list_tenders(SYSTEM) if t["reference"] == DEMO_REFERENCE]
-    rows = list(csv.DictReader((corpus / "manifest.csv").open(encoding="utf-8")))
-    suppliers = [(row, *_supplier(corpus / Path(row["path"]).with_suffix(".md"))) for row in rows]
+    with (corpus / "manifest.csv").open(encoding="utf-8") as fh:
+        rows = [row for row in csv.DictReader(fh) if (row.get("demo") or "yes").strip().lower() != "no"]
+    suppliers = [(row, *_supplier(corpus / (row.get("source") or Path(row["path"]).with_suffix(".md")))) for row in rows]
     if existing:
         info = DemoInfo(tender_id=existing[0]["id"], created=False)
     else:

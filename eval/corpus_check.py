@@ -1,9 +1,13 @@
-"""Check the demo corpus gold file against the rendered PDFs.
+"""Check the demo corpus gold file against the rendered documents.
 
-For every claim in ``corpus/gold.jsonl`` this opens the document's PDF with pypdfium2, collapses all
-whitespace to single spaces on both sides, and checks that the claim's ``quote`` occurs on the stated
-``page``. It also checks the record's shape (kind, categories, directions, quantity kinds and units)
-and that each quantity's optional ``text`` lies inside its quote. It prints a summary (documents,
+For every claim in ``corpus/gold.jsonl`` this opens the document, collapses all whitespace to single
+spaces on both sides, and checks that the claim's ``quote`` occurs on the stated ``page``. A PDF's page
+texts come from pypdfium2 (the raw text layer, running headers and footers included); a Word or Excel
+file's from the project's own reader (``extractor.pipeline.parse_file``), whose pages are the Word
+file's page breaks and the workbook's sheets. It also checks the record's shape (kind, categories,
+directions, quantity kinds and units) and that each quantity's optional ``text`` lies inside its quote.
+A document whose gold lists ``total_mismatches`` (``location``, ``stated``, ``computed``: the totals of
+a workbook that do not add up) must be parsed with exactly those. It prints a summary (documents,
 pages, claims per category) and exits non-zero on any miss. Run ``python -m eval.corpus_check [GOLD]``.
 """
 
@@ -31,13 +35,37 @@ def norm(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
-def page_texts(pdf_path: Path) -> list[str]:
-    """Whitespace-normalised text of each page, in order."""
-    pdf = pdfium.PdfDocument(str(pdf_path))
+OFFICE_SUFFIXES = (".docx", ".docm", ".xlsx", ".xlsm")
+
+
+def page_texts(path: Path) -> list[str]:
+    """Whitespace-normalised text of each page, in order (a PDF's text layer; a Word or Excel file as parsed)."""
+    if path.suffix.lower() in OFFICE_SUFFIXES:
+        from extractor.pipeline import parse_file
+
+        return [norm(page.text) for page in parse_file(path).pages]
+    pdf = pdfium.PdfDocument(str(path))
     try:
         return [norm(pdf[i].get_textpage().get_text_range()) for i in range(len(pdf))]
     finally:
         pdf.close()
+
+
+def check_total_mismatches(expected: list[dict], path: Path) -> list[str]:
+    """Problems with a workbook's flagged totals: each expected one found with its figures, and no others."""
+    from extractor.pipeline import parse_file
+
+    found = {m.location: m for m in parse_file(path).total_mismatches}
+    problems = []
+    for want in expected:
+        got = found.pop(want["location"], None)
+        if got is None:
+            problems.append(f"total mismatch at {want['location']} not flagged")
+        elif (got.stated, got.computed) != (want["stated"], want["computed"]):
+            problems.append(f"total mismatch at {want['location']}: flagged {got.stated:g} vs {got.computed:g}, "
+                            f"gold says {want['stated']:g} vs {want['computed']:g}")
+    problems += [f"unexpected total mismatch flagged at {loc}: {m.note}" for loc, m in found.items()]
+    return problems
 
 
 def check_claim(claim: dict, pages: list[str]) -> list[str]:
@@ -79,6 +107,10 @@ def main(argv: list[str] | None = None) -> int:
         if doc.get("kind") != "supplier_submission":
             print(f"  {doc['doc_id']}: kind is {doc.get('kind')!r}")
             doc_misses += 1
+        if "total_mismatches" in doc:
+            for problem in check_total_mismatches(doc["total_mismatches"], gold_path.parent / doc["path"]):
+                print(f"  {doc['doc_id']}: {problem}")
+                doc_misses += 1
         for i, claim in enumerate(doc["claims"]):
             for problem in check_claim(claim, pages):
                 print(f"  {doc['doc_id']} claim {i}: {problem}: {claim.get('quote', '')[:80]!r}")
@@ -94,6 +126,8 @@ def main(argv: list[str] | None = None) -> int:
                   if c.get("source_check", {}).get("expected") == "mismatch"]
     checked = sum(1 for d in docs for c in d["claims"] if "source_check" in c)
     print(f"claims with a source check: {checked}, expected mismatches: {len(mismatches)}")
+    totals = sum(len(d.get("total_mismatches", [])) for d in docs)
+    print(f"expected total mismatches (workbooks): {totals}")
     return 1 if misses else 0
 
 

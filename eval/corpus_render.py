@@ -10,12 +10,24 @@ so that the parser's header and footer removal is exercised.
 Text is set in Bitstream Vera (shipped with reportlab), embedded as a TrueType subset so that £, €, µ
 and ± extract back as themselves. Rendering is deterministic (``invariant=1``): re-running gives the
 same bytes. Run ``python -m eval.corpus_render [FILE.md ...]``.
+
+``python -m eval.corpus_render --docx [FILE.md ...]`` writes a Word version (``.docx`` beside the source)
+instead, with python-docx; with no files, it writes the Word files ``corpus/manifest.csv`` lists (each row's
+``source``). Headings use Word's built-in Heading 1/2 styles under a Title paragraph (the front matter's
+title, also the document's core-properties title), bullets "List Bullet", numbered lists "List Number",
+pipe tables real tables with a bold, repeating header row, and ``---`` a real page break. The section
+header carries a small generated logo (an embedded PNG image) with the supplier and title; the footer
+"Commercial in confidence" and "Page N of M" fields. The output is deterministic: the core properties'
+dates are fixed and the ZIP container is rewritten with fixed member dates.
 """
 
 from __future__ import annotations
 
+import csv
+import datetime as dt
 import re
 import sys
+import zipfile
 from io import BytesIO
 from pathlib import Path
 from xml.sax.saxutils import escape
@@ -29,7 +41,8 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-SUBMISSIONS = Path(__file__).resolve().parent.parent / "corpus" / "submissions"
+CORPUS = Path(__file__).resolve().parent.parent / "corpus"
+SUBMISSIONS = CORPUS / "submissions"
 MARGIN = 20 * mm
 
 pdfmetrics.registerFont(TTFont("Vera", "Vera.ttf"))
@@ -185,8 +198,153 @@ def render(md_path: Path) -> Path:
     return pdf_path
 
 
+# --- Word ------------------------------------------------------------------------------------------------------------
+
+DOCX_DATE = dt.datetime(2025, 6, 2, 9, 0, tzinfo=dt.timezone.utc)  # the Word files' fixed created/modified date
+ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # every ZIP member's date, so that re-rendering gives the same bytes
+
+
+def logo_png(name: str) -> bytes:
+    """A small logo for ``name``: coloured bars on a band, drawn with Pillow (shapes only, no font), as PNG bytes."""
+    from PIL import Image, ImageDraw
+
+    seed = sum(ord(ch) for ch in name)
+    image = Image.new("RGB", (240, 64), (255, 255, 255))
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((0, 0, 239, 63), fill=(31, 58, 95))
+    heights = [14, 22, 30, 38, 44, 26]
+    for i in range(6):
+        height = heights[(seed + i) % 6]
+        draw.rectangle((16 + i * 22, 56 - height, 30 + i * 22, 56), fill=(120 + 20 * i, 180, 220 - 15 * i))
+    draw.ellipse((168, 8, 216, 56), fill=(227, 234, 242))
+    out = BytesIO()
+    image.save(out, format="PNG")
+    return out.getvalue()
+
+
+def _runs(paragraph, text: str, *, bold: bool = False) -> None:
+    """Add ``text`` to a Word paragraph, its ``**bold**`` spans as bold runs."""
+    for i, piece in enumerate(re.split(r"\*\*(.+?)\*\*", text.strip())):
+        if piece:
+            run = paragraph.add_run(piece)
+            if bold or i % 2:
+                run.bold = True
+
+
+def _field(paragraph, instruction: str, shown: str) -> None:
+    """Append a simple Word field (``PAGE``, ``NUMPAGES``) showing ``shown`` until Word updates it."""
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    fld = OxmlElement("w:fldSimple")
+    fld.set(qn("w:instr"), instruction)
+    run = OxmlElement("w:r")
+    text = OxmlElement("w:t")
+    text.text = shown
+    run.append(text)
+    fld.append(run)
+    paragraph._p.append(fld)
+
+
+def _word_table(document, rows: list[list[str]]) -> None:
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    ncols = max(len(row) for row in rows)
+    table = document.add_table(rows=len(rows), cols=ncols)
+    table.style = "Table Grid"
+    for r, row in enumerate(rows):
+        for c, cell in enumerate(row + [""] * (ncols - len(row))):
+            _runs(table.cell(r, c).paragraphs[0], cell, bold=r == 0)
+    header = OxmlElement("w:tblHeader")  # "repeat as header row at the top of each page"
+    header.set(qn("w:val"), "true")
+    table.rows[0]._tr.get_or_add_trPr().append(header)
+
+
+def _fixed_zip(data: bytes) -> bytes:
+    """The same ZIP container with every member dated ``ZIP_DATE`` (python-docx stamps the time of saving)."""
+    out = BytesIO()
+    with zipfile.ZipFile(BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            member = zipfile.ZipInfo(info.filename, date_time=ZIP_DATE)
+            member.compress_type = zipfile.ZIP_DEFLATED
+            member.external_attr = 0o644 << 16
+            dst.writestr(member, src.read(info))
+    return out.getvalue()
+
+
+def docx_bytes(md_path: Path) -> bytes:
+    """The Word version of one Markdown submission, as bytes."""
+    import docx
+    from docx.enum.text import WD_BREAK, WD_TAB_ALIGNMENT
+    from docx.shared import Mm, Pt
+
+    meta, blocks = parse(md_path.read_text(encoding="utf-8"))
+    supplier, title = meta.get("supplier", ""), meta.get("title", "")
+    document = docx.Document()
+    section = document.sections[0]
+    section.page_width, section.page_height = Mm(210), Mm(297)
+    section.left_margin = section.right_margin = section.top_margin = section.bottom_margin = Mm(20)
+    document.styles["Normal"].font.size = Pt(10.5)
+
+    head = section.header.paragraphs[0]
+    head.add_run().add_picture(BytesIO(logo_png(supplier)), height=Mm(8))
+    head.add_run(f"  {supplier} — {title}").font.size = Pt(7.5)
+    foot = section.footer.paragraphs[0]
+    foot.paragraph_format.tab_stops.add_tab_stop(Mm(170), WD_TAB_ALIGNMENT.RIGHT)
+    foot.add_run("Commercial in confidence\tPage ")
+    _field(foot, "PAGE", "1")
+    foot.add_run(" of ")
+    _field(foot, "NUMPAGES", "1")
+
+    document.add_paragraph(title, style="Title")
+    for kind, content in blocks:
+        if kind == "pagebreak":
+            document.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
+        elif kind == "table":
+            _word_table(document, content)
+            document.add_paragraph()  # Word needs a paragraph between two tables; it also spaces the next text
+        elif kind in ("h1", "h2"):
+            document.add_heading(re.sub(r"\*\*(.+?)\*\*", r"\1", content), level=1 if kind == "h1" else 2)
+        elif kind == "bullet":
+            _runs(document.add_paragraph(style="List Bullet"), content)
+        elif kind == "numbered":
+            _runs(document.add_paragraph(style="List Number"), re.sub(r"^\d+\.\s+", "", content))
+        else:
+            _runs(document.add_paragraph(), content)
+
+    props = document.core_properties
+    props.title, props.author, props.last_modified_by = title, supplier, "vbp-evidence corpus_render"
+    props.subject = "Supplier submission (fictional demo document)"
+    props.comments = "Fictional document written by the vbp-evidence project as test material."
+    props.created = props.modified = DOCX_DATE
+    props.revision = 1
+    out = BytesIO()
+    document.save(out)
+    return _fixed_zip(out.getvalue())
+
+
+def render_docx(md_path: Path, out: Path | None = None) -> Path:
+    """Render one Markdown submission to a Word file (beside it unless ``out`` is given); return its path."""
+    docx_path = out or md_path.with_suffix(".docx")
+    docx_path.write_bytes(docx_bytes(md_path))
+    return docx_path
+
+
+def manifest_docx() -> list[tuple[Path, Path]]:
+    """``(source .md, .docx)`` of every Word file in ``corpus/manifest.csv``."""
+    with (CORPUS / "manifest.csv").open(encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    return [(CORPUS / row["source"], CORPUS / row["path"]) for row in rows if row["path"].endswith(".docx")]
+
+
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
+    if args and args[0] == "--docx":
+        pairs = [(Path(a), Path(a).with_suffix(".docx")) for a in args[1:]] or manifest_docx()
+        for md_path, docx_path in pairs:
+            print(render_docx(md_path, docx_path))
+        return 0
     sources = [Path(a) for a in args] or sorted(SUBMISSIONS.glob("*.md"))
     for md_path in sources:
         print(render(md_path))

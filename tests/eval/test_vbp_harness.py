@@ -89,6 +89,6 @@ def test_vbp_harness_on_the_bundled_corpus() -> None:
     from tests.conftest import CORPUS
 
     result = runner.run("vbp", CORPUS / "gold.jsonl")
-    assert result["examples"] == 6
+    assert result["examples"] == len([line for line in (CORPUS / "gold.jsonl").read_text().splitlines() if line.strip()])
     assert 0.0 <= result["claim_f1"] <= 1.0 and result["gold_claims"] == sum(
         len(json.loads(line)["claims"]) for line in (CORPUS / "gold.jsonl").read_text().splitlines() if line.strip())
