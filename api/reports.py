@@ -359,6 +359,7 @@ def _claim_row(item: ClaimEvidence, *, threshold: float) -> dict:
         "evidence_level": c.evidence_level.value,
         "evidence_label": EVIDENCE_LABELS[c.evidence_level],
         "hedged": c.hedged,
+        "offer_fact": c.offer_fact,
         "citations": [{"marker": cit.marker, "keys": list(cit.keys)} for cit in c.citations],
         "extractor": c.extractor,
         "confidence": c.confidence,
@@ -685,6 +686,7 @@ def precheck(
     summary = {
         "claims": len(items),
         "claims_with_findings": len(flagged),
+        "offer_facts": sum(i.claim.offer_fact for i in items),
         "claims_without_findings": len(items) - len(flagged),
         "findings": len(every),
         "by_kind": {k.value: len(findings[k]) for k in FindingKind},
@@ -777,7 +779,7 @@ def _claim_findings(item: ClaimEvidence, threshold: float) -> list[tuple[Finding
             "Back it with a measured result and cite the study, audit or report it comes from, or remove it: "
             "evaluators score evidence, not adjectives.",
         ))
-    elif not c.citations:
+    elif not c.citations and not c.offer_fact:  # a listed price is a fact of the offer, not an unsourced claim
         severity = Severity.high if (c.quantities or c.category in _HARD_NUMBER_CATEGORIES) else Severity.medium
         suggestion = ""
         if status is SupportStatus.supported_other_source and link is not None:

@@ -289,8 +289,40 @@ def extract_claims(doc: Document) -> ExtractionResult:
             confidence=round(min(score, 1.0), 3),
             **fields,
         )
+        claim.offer_fact = is_offer_fact(claim.quote, claim.category, claim.quantities, in_table=sentence.in_table)
         result.claims.append(claim)
     return result
+
+
+# What the offer costs or contains: a price list, not a claim about value ("Unit price per cannula £1.92", "Pack of 50").
+_UNIT_PRICE = _rx(
+    r"\b(?:(?:unit|list|purchase|capital|catalogue|tender|contract)\s+(?:purchase\s+)?price|price\s+(?:per|of|for)|priced\s+at|"
+    r"per\s+(?:unit|test|pack|box|case|device|item|licen[cs]e|user|seat|cartridge|dressing|cannula|stent|kit)|pack\s+(?:of|size)|box\s+of)\b"
+)
+# Charges the offer lists, in a sentence ("The analyser lease is £620 a year"); in a cost table such a row is modelled.
+_CHARGE = _rx(
+    r"\b(?:lease|rental|hire|subscription|licen[cs]e\s+fee|service\s+(?:charge|contract|plan)|maintenance\s+contract|"
+    r"cartridges?\s+(?:costs?|is|are)|delivery\s+charge|installation\s+charge|warranty)\b"
+)
+# ... unless it compares, models, adds up or promises something: then it is a claim that needs its source.
+_VALUE_WORDS = _rx(
+    r"\b(?:sav(?:e|es|ed|ing|ings)|reduc\w*|lower|fewer|less|cheaper|avoid\w*|compared|versus|vs\.?|than|cut|fall\w*|drop\w*|"
+    r"treatment\s+of|complications?|ulcers?|infections?|admissions?|readmissions?|length\s+of\s+stay|bed\s+days?|whole[- ]life|"
+    r"total|all[- ]in|including|includes|inclusive|per\s+(?:patient|stay|episode)|return|payback|offset|net)\b|%"
+)
+
+
+def is_offer_fact(quote: str, category: ClaimCategory, quantities: list[Quantity], *, in_table: bool = False) -> bool:
+    """A price, pack size or charge of the offer itself, stated as a fact: it feeds the whole-life cost and needs no
+    source, so it is never reported as an unsourced claim. Anything that compares, models or promises is a claim."""
+    if category is not ClaimCategory.cost or not quantities:
+        return False
+    if any(q.kind not in (QuantityKind.currency, QuantityKind.count) for q in quantities):
+        return False
+    if in_table:
+        label = re.split(r"\t|\|", quote.strip("| "))[0]
+        return bool(_UNIT_PRICE.search(label)) and not _VALUE_WORDS.search(label)
+    return bool(_UNIT_PRICE.search(quote) or _CHARGE.search(quote)) and not _VALUE_WORDS.search(quote)
 
 
 def _workbook_price_year(doc: Document) -> str | None:
@@ -467,8 +499,9 @@ def direction_of(
     values set side by side, and effect verbs, in that order.
     """
     if in_table:
-        if _periods(header):
-            return Direction.unspecified
+        if _periods(header):  # a cost profile over years: only a saving row says which way it goes
+            label = re.split(r"\t|\|", text.strip("| "))[0]
+            return Direction.decrease if re.search(r"\bsav(?:e|es|ed|ing|ings)\b", label, re.I) else Direction.unspecified
         cells = text.split("\t")[1:] if "\t" in text else text.strip("|").split("|")[1:]
         for cell in cells[2:]:  # an explicit change column ("−44%") says it outright
             m = _SIGNED.match(cell)

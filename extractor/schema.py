@@ -325,6 +325,11 @@ class Claim(_Model):
     total_mismatches: list[TotalMismatch] = Field(
         default_factory=list, description="Totals in the quote (a cost-model row) that differ from the sum of their parts.",
     )
+    offer_fact: bool = Field(
+        default=False,
+        description="A price, pack size or charge of the offer itself ('Test cartridge £3.20'): a fact for the whole-life cost, "
+                    "not a claim about value, so it is never reported as unsourced.",
+    )
     citations: list[Citation] = Field(default_factory=list, description="Citation markers and the references they resolve to.")
     evidence_level: EvidenceLevel = Field(default=EvidenceLevel.none, description="Study design behind the claim.")
     extractor: str = Field(description="Registry name of the extractor, e.g. 'claims.rules.v1'.")

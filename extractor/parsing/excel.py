@@ -83,6 +83,8 @@ def read_excel(data: bytes, name: str, settings: ParsingSettings, started: float
                 warnings.append(f"sheet '{ws.title}' is hidden in Excel; it was read like the others")
             offset += len(text) + len(PAGE_SEP)
         charts = len(getattr(values, "chartsheets", []))
+        props = values.properties
+        metadata = {k: str(v) for k, v in (("title", props.title), ("author", props.creator), ("created", props.created)) if v}
     finally:
         values.close()
         formulas.close()
@@ -96,7 +98,7 @@ def read_excel(data: bytes, name: str, settings: ParsingSettings, started: float
                         "program that does not calculate); they read as empty. Open and save the file in Excel to fill them")
     for m in mismatches:
         warnings.append(f"sheet '{m.location.split('!')[0]}': {m.note}")
-    return Workbook(pages, blocks, locations, warnings, mismatches, {"sheets": str(len(pages))})
+    return Workbook(pages, blocks, locations, warnings, mismatches, {**metadata, "sheets": str(len(pages))})
 
 
 def _cells(ws, fws, name: str, settings: ParsingSettings, started: float, budget: int) -> tuple[dict[tuple[int, int], _Cell], int, int]:
@@ -140,38 +142,68 @@ def _render(title: str, grid: dict[tuple[int, int], _Cell], number: int, offset:
     pos = offset + len(title) + 1
     first_col = min((c for _, c in grid), default=1)
     column_labels: dict[int, str] = {}
-    for r in sorted({r for r, _ in grid}):
-        row = {c: cell for (rr, c), cell in grid.items() if rr == r}
+    order = sorted({r for r, _ in grid})
+    rows = {r: {c: cell for (rr, c), cell in grid.items() if rr == r} for r in order}
+    previous = ""
+    for i, r in enumerate(order):
+        if i and r - order[i - 1] > 1:  # an empty row between tables is kept as an empty line
+            lines.append("")
+            pos += 1
+            previous = ""
+        row = rows[r]
         last = max(row)
         texts = [row[c].text if c in row else "" for c in range(first_col, last + 1)]
         line = "\t".join(texts)
-        kind = "para" if len(row) == 1 else "table_row"
-        if kind == "para":
+        kind, labels = _row_kind(row, [rows[n] for n in order[i + 1 : i + 3]], previous)
+        if kind == "para" and len(row) == 1:
             line = next(iter(row.values())).text
         lines.append(line)
-        labels = kind == "table_row" and all(isinstance(cell.value, str) for cell in row.values())
+        previous = kind
         if labels:
             column_labels = {c: cell.text for c, cell in row.items()}
         row_label = next((row[c].text for c in sorted(row) if isinstance(row[c].value, str)), "")
         blocks.append(Block(kind, number, pos, pos + len(line), cells=len(texts) if kind == "table_row" else 1, header=labels))
-        if kind == "table_row":
+        if kind == "table_row" or len(row) > 1:
             locations.append(Location(span=Span(start=pos, end=pos + len(line)), page=number,
                                       label=f"{title}!{_letter(first_col)}{r}:{_letter(last)}{r}"))
         at = pos
         for c in range(first_col, last + 1):
             cell = row.get(c)
-            if kind == "para":
+            if kind == "para" and len(row) == 1:
                 cell, at = next(iter(row.values())), pos
             if cell is not None:
                 names = [] if labels or kind == "para" else [x for x in (row_label, column_labels.get(cell.col, "")) if x and x != cell.text]
                 locations.append(Location(span=Span(start=at, end=at + len(cell.text)), page=number,
                                           label=f"{title}!{_letter(cell.col)}{r}", formula=cell.formula,
                                           context=" · ".join(names) or None))
-            if kind == "para":
+            if kind == "para" and len(row) == 1:
                 break
             at += len(texts[c - first_col]) + 1
         pos += len(line) + 1
     return "\n".join(lines), blocks, locations
+
+
+def _row_kind(row: dict[int, _Cell], following: list[dict[int, _Cell]], previous: str) -> tuple[str, bool]:
+    """A row's block kind, and whether it holds column labels.
+
+    A row with numbers is a table row. A row of text cells is the header of the table below it when the next row has
+    numbers; otherwise it is prose ("Scope | 400 beds with delivery and installation"), read as a sentence. A single
+    short label inside a table ("Capital costs") keeps the table together; a single longer cell is a paragraph.
+    ``following`` is the next two rows (a header may sit above a label row such as "Capital costs").
+    """
+    def has_numbers(cells: dict[int, _Cell]) -> bool:
+        return any(not isinstance(cell.value, str) for cell in cells.values())
+
+    if has_numbers(row):
+        return "table_row", False
+    numbers_below = any(has_numbers(f) for f in following)
+    if len(row) == 1:
+        text = next(iter(row.values())).text
+        inside = previous == "table_row" and numbers_below
+        return ("table_row" if inside and len(text) <= 60 and not text.endswith(".") else "para"), False
+    if numbers_below:
+        return "table_row", True
+    return "para", False
 
 
 def _check_totals(title: str, grid: dict[tuple[int, int], _Cell], number: int, locations: list[Location]) -> list[TotalMismatch]:

@@ -174,6 +174,8 @@ def find_tables(text: str, blocks: list[Block]) -> list[Table]:
     last_caption: str | None = None
     for b in blocks:
         line = text[b.start : b.end]
+        if b.kind == "table_row" and run and b.header:  # a row the source marks as labels starts a table of its own
+            flush(caption)
         if b.kind == "table_row" and (not run or run[-1].page == b.page):
             if not run:
                 caption = last_caption

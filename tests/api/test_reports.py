@@ -497,3 +497,13 @@ def test_reports_total_that_does_not_add_up_is_a_high_finding_in_precheck_and_wo
     rows = list(csv.DictReader(io.StringIO(worksheet_csv(sheet))))
     assert rows[0]["location"] == "Whole-life cost!A5:D5" and "sum to £5,000" in rows[0]["total_mismatch"]
     assert "Total does not add up" in worksheet_html(sheet) and "Whole-life cost!A5:D5" in worksheet_html(sheet)
+
+
+def test_reports_a_listed_price_is_a_fact_of_the_offer_not_an_unsourced_claim() -> None:
+    price = make_claim("c-price", "Unit price per cannula\t£1.92\t£0.88", ClaimCategory.cost,
+                       quantities=[q(QuantityKind.currency, 1.92, "£1.92", "GBP")]).model_copy(update={"offer_fact": True})
+    modelled = make_claim("c-model", "Treatment of complications per patient stay\t£6.10\t£14.60", ClaimCategory.cost,
+                          quantities=[q(QuantityKind.currency, 6.10, "£6.10", "GBP")])
+    report = precheck("Acme", [DOCS[SUB]], [item(price), item(modelled)], generated_at=NOW)
+    assert _found(report)["no_source"] == ["c-model"]
+    assert report["summary"]["offer_facts"] == 1

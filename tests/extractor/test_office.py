@@ -388,3 +388,29 @@ def test_office_a_cost_profile_over_years_has_no_direction(cost_model: Path) -> 
     assert direction_of("Unit price\t£1.20\t£0.95", [], in_table=True, header=["Item", "Veloxa", "Current cannula"]).value == "increase"
     claims = extract_claims(parse_file(cost_model)).claims
     assert {c.direction.value for c in claims if c.page == 1} == {"unspecified"}
+
+
+@pytest.mark.parametrize(("quote", "in_table", "fact"), [
+    ("Unit price per cannula\t£1.92\t£0.88", True, True),
+    ("Pack of 50 cannulas\t£96.00", True, True),
+    ("Each test cartridge is priced at £3.20.", False, True),
+    ("The analyser lease is £620 a year.", False, True),
+    ("Treatment of cannula complications per patient stay\t£6.10\t£14.60", True, False),  # modelled: needs its source
+    ("Total cost per patient stay\t£12.62\t£23.79", True, False),
+    ("The all-in cost of testing, including the analyser and quality control, is £4.91 per test.", False, False),
+    ("Veloxa saves £502,650 a year compared with standard cannulas.", False, False),
+    ("Dynamic mattress rental\t£0\t£1,540,000", True, False),  # a cost-model row, not a price list
+])
+def test_office_offer_facts_are_prices_not_claims(quote: str, in_table: bool, fact: bool) -> None:
+    from extractor.claims import is_offer_fact
+    from extractor.quantities import extract_quantities
+    from extractor.schema import ClaimCategory
+
+    assert is_offer_fact(quote, ClaimCategory.cost, extract_quantities(quote), in_table=in_table) is fact
+
+
+def test_office_a_saving_row_under_year_columns_is_a_decrease() -> None:
+    from extractor.claims import direction_of
+
+    header = ["", "Year 0", "Year 1", "Total"]
+    assert direction_of("Net saving with AeroCare\t-£5,000\t£60,000\t£55,000", [], in_table=True, header=header).value == "decrease"
