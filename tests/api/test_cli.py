@@ -222,3 +222,22 @@ def test_cli_arms_bad_input_is_one_clear_line(tmp_path: Path) -> None:
     bad.write_text(ARMS_TRIAL, encoding="utf-8")
     wrong = vbp("arms", str(bad), "--intervention", "a", "--comparator", "b", "--outcome", "c", "--type", "ordinal", data_dir=tmp_path / "d")
     assert wrong.returncode == 2 and "unknown --type 'ordinal'" in wrong.stderr
+
+
+def test_cli_word_and_excel_files_are_ingested_extracted_and_prechecked(tmp_path: Path) -> None:
+    from tests.conftest import CORPUS
+
+    folder = tmp_path / "bid"
+    folder.mkdir()
+    for name in ("marlow-peripheral-iv-catheter.docx", "stanmoor-pressure-relieving-bed-system-wlc.xlsx"):
+        shutil.copy(CORPUS / "submissions" / name, folder)
+    run = vbp("ingest", str(folder), data_dir=tmp_path / "data")
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "2 files: 2 ok" in run.stdout
+    extracted = vbp("extract", str(folder / "stanmoor-pressure-relieving-bed-system-wlc.xlsx"), data_dir=tmp_path / "data")
+    assert extracted.returncode == 0 and "Whole-life cost!A" in extracted.stdout
+    assert "total does not add up: Subtotal, running costs (Whole-life cost!J15) states £821,000" in extracted.stdout
+    check = vbp("check", str(folder / "stanmoor-pressure-relieving-bed-system-wlc.xlsx"), "--format", "json", data_dir=tmp_path / "unused")
+    report = json.loads(check.stdout)
+    (total,) = next(g for g in report["groups"] if g["kind"] == "total_mismatch")["findings"]
+    assert "sum to £812,000" in total["message"] and check.returncode == 1  # a high finding: not ready
