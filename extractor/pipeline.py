@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from extractor import __version__
+from extractor.consistency import table_totals
 from extractor.errors import EmptyFileError, LimitExceededError, NoTextLayerError, UnsupportedFileTypeError
 from extractor.parsing import structure
 from extractor.parsing.assemble import PAGE_SEP, Block, assemble
@@ -97,7 +98,12 @@ def parse_file(
         read = _read_pdf_file(path, name, password, settings)
     doc = _build(doc_id, name, read.page_texts, read.blocks, read.columns, read.body, settings, read.no_text)
     doc.parser = read.parser or doc.parser
+    if kind is not None:
+        doc.kind, doc.kind_source = DocumentKind(kind), "user"
     doc.locations, doc.total_mismatches = read.locations, read.total_mismatches
+    if "spreadsheet" not in read.media_type and "ms-excel" not in read.media_type:  # workbooks check their own ranges
+        doc.total_mismatches = table_totals(doc)  # tables that name no ranges: checked row by row
+        doc.warnings += [f"page {m.page}: {m.note}" for m in doc.total_mismatches]
     for number, confidence in read.ocr_confidence.items():
         doc.pages[number - 1].ocr_confidence = confidence
     media_type, metadata, warnings, page_count = read.media_type, read.metadata, read.warnings, read.page_count
@@ -106,8 +112,6 @@ def parse_file(
     doc.metadata = {**metadata, "parse_seconds": f"{time.monotonic() - started:.3f}"}
     doc.warnings = warnings + doc.warnings
     doc.title = _title(metadata, doc, read.blocks)
-    if kind is not None:
-        doc.kind, doc.kind_source = DocumentKind(kind), "user"
     return doc
 
 

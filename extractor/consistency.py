@@ -1,0 +1,96 @@
+"""A submission's own arithmetic: totals in its tables that do not equal the sum of the rows they total.
+
+Workbooks are checked cell by cell when they are read (``extractor.parsing.excel``), where each formula names its
+range. A PDF, Word or Markdown table names nothing, so the check here is precision-first and for money only (means and
+rates do not add up): a row labelled as a total is
+consistent when its value equals the sum of *some* run of the amounts directly above it (a table may list unit prices
+before the rows that add up; rows in another unit, such as counts, are not parts), and it is reported only when no
+such run does and every figure above it in that column could be read. What cannot be told is never reported.
+"""
+
+from __future__ import annotations
+
+import re
+
+from extractor.schema import Document, DocumentKind, Span, Table, TotalMismatch
+
+_TOTAL = re.compile(r"^\s*(?:sub-?\s?)?totals?\b|\btotal\s+(?:annual\s+)?(?:cost|costs|spend|saving|savings)\b", re.IGNORECASE)
+_VALUE = re.compile(r"^\s*(?P<neg>[(−–-])?\s*(?P<cur>[£€$])?\s*(?P<num>\d{1,3}(?:,\d{3})+|\d+)(?P<dec>\.\d+)?\s*(?P<suffix>%|[kKmM]\b)?\s*\)?\s*$")
+
+
+def _value(cell: str) -> tuple[float, str, int] | None:
+    """A cell holding one amount: (value, currency or unit, decimals); None for anything else."""
+    m = _VALUE.match(cell)
+    if m is None or m.group("suffix") in ("%",):
+        return None
+    value = float(m.group("num").replace(",", "") + (m.group("dec") or ""))
+    scale = {"k": 1e3, "m": 1e6}.get((m.group("suffix") or "").lower(), 1)
+    sign = -1 if m.group("neg") else 1
+    return sign * value * scale, (m.group("cur") or "") + (m.group("suffix") or "").lower(), len(m.group("dec") or "") - 1 if m.group("dec") else 0
+
+
+def table_totals(doc: Document) -> list[TotalMismatch]:
+    """Money totals in the tables of a supplier's document that no run of the rows above them adds up to."""
+    found: list[TotalMismatch] = []
+    if doc.kind is DocumentKind.clinical_paper:  # a paper's tables are the evidence, not the offer
+        return found
+    for number, table in enumerate(doc.tables, start=1):
+        found.extend(_table(doc, table, number))
+    return found
+
+
+def _table(doc: Document, table: Table, number: int) -> list[TotalMismatch]:
+    rows = [r for r in table.rows if not r.is_header]
+    out: list[TotalMismatch] = []
+    for i, row in enumerate(rows):
+        if not row.cells or not _TOTAL.search(row.cells[0]):
+            continue
+        for col in range(1, len(row.cells)):
+            total = _value(row.cells[col])
+            if total is None or total[1][:1] not in ("£", "€", "$"):
+                continue  # only money adds up: a total of means, rates or p-values is no sum
+            above, unreadable = [], False
+            for prev in reversed(rows[:i]):
+                if prev.cells and _TOTAL.search(prev.cells[0]) and above:
+                    break  # the previous total closes this block
+                cell = prev.cells[col] if col < len(prev.cells) else ""
+                v = _value(cell)
+                if v is None or v[1] != total[1]:
+                    # a count between the amounts ("Nurse visits per episode | 2") is not a part; an amount written some
+                    # other way ("£1,200 (est.)") might be, and then nothing is reported
+                    unreadable = unreadable or (v is None and bool(re.search(r"\d", cell)))
+                    continue
+                above.append(v)
+            if unreadable:
+                continue
+            if len(above) < 2:
+                continue
+            tolerance = max(0.5 * 10 ** -max([total[2], *(a[2] for a in above)]) * (len(above) + 1), 1e-9)
+            sums, running = [], 0.0
+            for a in above:
+                running += a[0]
+                sums.append(running)
+            if any(abs(s - total[0]) <= tolerance for s in sums):
+                continue
+            text = row.cells[col]
+            start = doc.text.find(text, row.span.start, row.span.end)
+            if start < 0:
+                continue
+            parts = len(above)
+            computed = sums[-1]
+            shown = _shown(computed, total[1], total[2])
+            where = f"Table {number}, row '{row.cells[0][:60]}', column {col + 1}"
+            out.append(TotalMismatch(
+                label=row.cells[0][:120], location=where, span=Span(start=start, end=start + len(text)), page=table.page,
+                stated=total[0], computed=computed, parts=[f"{parts} rows above"],
+                note=f"{row.cells[0][:80]} (p. {table.page}) states {text.strip()}, but the {parts} rows above it sum to {shown}",
+            ))
+    return out
+
+
+def _shown(value: float, unit: str, decimals: int) -> str:
+    currency = unit[:1] if unit[:1] in "£€$" else ""
+    suffix = unit[1:] if currency else unit
+    scale = {"k": 1e3, "m": 1e6}.get(suffix, 1)
+    number = f"{abs(value) / scale:,.{decimals}f}"
+    return ("-" if value < 0 else "") + currency + number + suffix

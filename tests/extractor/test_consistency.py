@@ -1,0 +1,68 @@
+"""A submission's own arithmetic (issue 17, point 2): money totals in its tables against the rows they add up."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from extractor.claims import extract_claims
+from extractor.pipeline import parse_file
+
+BID = """# Whole-life cost
+
+| Cost per patient stay | Veloxa | Current cannula |
+|---|---|---|
+| Unit price per cannula | £1.92 | £0.88 |
+| Cannulae per patient stay | 1.22 | 1.41 |
+| Device cost per patient stay | £2.34 | £1.24 |
+| Re-site consumables and nurse time | £4.18 | £7.95 |
+| Treatment of complications | £6.10 | £14.60 |
+| Total cost per patient stay | £12.62 | £25.79 |
+"""
+
+
+def _parse(tmp_path: Path, text: str, name: str = "bid.md"):
+    path = tmp_path / name
+    path.write_text(text)
+    return parse_file(path, kind="supplier_submission")
+
+
+def test_consistency_a_total_that_no_run_of_rows_adds_up_to_is_flagged_with_both_figures(tmp_path: Path) -> None:
+    doc = _parse(tmp_path, BID)
+    (m,) = doc.total_mismatches  # the Veloxa column adds up (2.34 + 4.18 + 6.10, after the unit price and count)
+    assert (m.stated, round(m.computed, 2)) == (25.79, 24.67)  # no run of 0.88, 1.24, 7.95, 14.60 gives 25.79
+    assert doc.text[m.span.start : m.span.end] == "£25.79"
+    assert m.note == "Total cost per patient stay (p. 1) states £25.79, but the 4 rows above it sum to £24.67"
+    assert any(m.note in w for w in doc.warnings)
+    claim = next(c for c in extract_claims(doc).claims if c.quote.startswith("Total cost per patient stay"))
+    assert claim.total_mismatches == [m]
+
+
+def test_consistency_counts_between_amounts_are_not_parts(tmp_path: Path) -> None:
+    doc = _parse(tmp_path, """| Cost per episode | Tessaline | Rented NPWT |
+|---|---|---|
+| Kit or pump rental | £298 | £392 |
+| Nurse visits per episode | 2 | 6 |
+| Nurse visits | £104 | £312 |
+| Total per episode | £402 | £704 |
+""")
+    assert doc.total_mismatches == []
+
+
+def test_consistency_what_cannot_be_read_or_does_not_add_is_never_reported(tmp_path: Path) -> None:
+    unreadable = _parse(tmp_path, """| Item | Cost |
+|---|---|
+| Pump | £1,200 (est.) |
+| Service | £300 |
+| Total | £2,000 |
+""")
+    assert unreadable.total_mismatches == []
+    means = _parse(tmp_path, """| Outcome | Mean cost |
+|---|---|
+| Inpatient | 120.5 |
+| Outpatient | 40.2 |
+| Total 0-12 months | 124.8 |
+""", "means.md")
+    assert means.total_mismatches == []  # not money: means do not add up
+    paper = tmp_path / "paper.md"
+    paper.write_text("# Results\n\n" + BID)
+    assert parse_file(paper, kind="clinical_paper").total_mismatches == []  # a paper's tables are evidence, not the offer
