@@ -515,7 +515,8 @@ def check(
         checks = (check_claims(claims, store=store, searcher=searcher, scope=paper_ids, settings=settings.retrieval.check)
                   if paper_ids else [_unchecked(c) for c in claims])
         report = reports.precheck(supplier or doc.title or doc.filename, [doc.title or doc.filename],
-                                  evidence_items(checks, store), generated_at=datetime.now(timezone.utc))
+                                  evidence_items(checks, store), generated_at=datetime.now(timezone.utc),
+                                  references={r.key: r.text for r in doc.references})
         report["papers"] = {"given": len(paper_files), "read": len(paper_files) - len(failed)}
         searcher.close()
         store.close()

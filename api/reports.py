@@ -135,6 +135,7 @@ class FindingKind(str, Enum):
     empty_domain = "empty_domain"
     marketing_only = "marketing_only"
     unresolved_citation = "unresolved_citation"
+    source_not_supplied = "source_not_supplied"
     weak_evidence = "weak_evidence"
     unevidenced_domain = "unevidenced_domain"
     hedged = "hedged"
@@ -166,6 +167,11 @@ FINDING_TITLES: dict[FindingKind, tuple[str, str]] = {
     FindingKind.unresolved_citation: (
         "Citations that match no reference",
         "The claim has a citation marker, but no entry of the reference list answers to it.",
+    ),
+    FindingKind.source_not_supplied: (
+        "Cited sources that were not supplied",
+        "The claim cites a reference whose paper was not uploaded with the submission, so the claim could not be "
+        "checked against it: an evaluator cannot verify it either.",
     ),
     FindingKind.marketing_only: (
         "Claims that are only marketing",
@@ -617,6 +623,7 @@ SEVERITY_OF: dict[FindingKind, Severity] = {
     FindingKind.contradicted: Severity.high,
     FindingKind.no_source: Severity.high,  # medium for a claim with no number about experience, environment, social value or supply
     FindingKind.unresolved_citation: Severity.medium,
+    FindingKind.source_not_supplied: Severity.medium,
     FindingKind.marketing_only: Severity.medium,
     FindingKind.weak_evidence: Severity.medium,
     FindingKind.hedged: Severity.low,
@@ -633,6 +640,7 @@ def precheck(
     *,
     generated_at: datetime,
     threshold: float = SUPPORT_THRESHOLD,
+    references: Mapping[str, str] | None = None,
 ) -> dict:
     """The supplier pre-check of a draft submission, as a JSON-serialisable dict.
 
@@ -654,9 +662,19 @@ def precheck(
     """
     findings: dict[FindingKind, list[dict]] = {k: [] for k in FindingKind}
     ordered = _ordered(items)
+    not_supplied: dict[str, str] = {}
     for item in ordered:
         for kind, finding in _claim_findings(item, threshold):
             findings[kind].append(finding)
+        if references is not None:
+            missing = _not_supplied(item, references)
+            if missing:
+                not_supplied.update(missing)
+                listed = "; ".join(f"[{k}] {_short_ref(v)}" for k, v in missing.items())
+                findings[FindingKind.source_not_supplied].append(_finding(
+                    FindingKind.source_not_supplied, item, f"{listed} {'was' if len(missing) == 1 else 'were'} not supplied, "
+                    "so the claim could not be checked against it.",
+                    "Upload the cited paper with the submission (or cite one that is supplied).", {"references": list(missing)})[1])
     for d in DOMAIN_ORDER:
         in_domain = [i for i in ordered if i.claim.domain is d]
         if not in_domain:
@@ -706,7 +724,29 @@ def precheck(
         "readiness": {"verdict": verdict.value, "headline": _headline(verdict, findings, len(items))},
         "summary": summary,
         "groups": groups,
+        "references_not_supplied": [{"key": k, "reference": v} for k, v in sorted(not_supplied.items(), key=lambda kv: _key_order(kv[0]))],
     }
+
+
+def _not_supplied(item: ClaimEvidence, references: Mapping[str, str]) -> dict[str, str]:
+    """The references a claim cites when none of its links reached a cited paper: what was not uploaded with it.
+
+    A claim with a link into a cited paper was checked against it; with several references and one supplied, which
+    one is missing cannot be told from the links, so nothing is said (precision first).
+    """
+    keys = [k for c in item.claim.citations for k in c.keys if k in references]
+    if not keys or any(lk.cited for lk in item.links):
+        return {}
+    return {k: references[k] for k in dict.fromkeys(keys)}
+
+
+def _short_ref(text: str, n: int = 90) -> str:
+    text = re.sub(r"^\s*\[?\d{1,3}[\].)]?\s+", "", " ".join(text.split()))
+    return text if len(text) <= n else text[: n - 1].rstrip() + "…"
+
+
+def _key_order(key: str) -> tuple[int, str]:
+    return (int(key), "") if key.isdigit() else (10**6, key)
 
 
 def _has_source(item: ClaimEvidence, threshold: float) -> bool:
@@ -829,6 +869,7 @@ def _unit(unit: str | None) -> str:
 _PHRASES: dict[FindingKind, tuple[str, str]] = {
     FindingKind.numeric_mismatch: ("number does not match its source", "numbers do not match their source"),
     FindingKind.total_mismatch: ("total does not add up", "totals do not add up"),
+    FindingKind.source_not_supplied: ("cited source was not supplied", "cited sources were not supplied"),
     FindingKind.contradicted: ("claim is contradicted by its source", "claims are contradicted by their source"),
     FindingKind.no_source: ("claim has no source", "claims have no source"),
     FindingKind.empty_domain: ("VBP domain has no evidence", "VBP domains have no evidence"),
@@ -1131,6 +1172,12 @@ def precheck_html(report: dict) -> str:
                     f"<td><blockquote>{_e(f['quote'])}</blockquote></td><td>{_e(f['message'])}</td><td>{_e(f['fix'])}</td></tr>"
                 )
         body.append("</tbody></table></section>")
+    missing = report.get("references_not_supplied") or []
+    if missing:
+        body.append('<section id="references-not-supplied"><h2>References not supplied</h2>'
+                    '<p class="muted">Cited in the submission, but not uploaded with it: the claims that rest on them were not checked.</p><ul>')
+        body.extend(f"<li>[{_e(r['key'])}] {_e(r['reference'])}</li>" for r in missing)
+        body.append("</ul></section>")
     body.append('<section class="rules"><h2>How findings are made</h2>')
     body.append(f"<p>{_e(report['rules']['precheck'])}</p>")
     body.append(f"<p><strong>Marketing only.</strong> {_e(report['rules']['marketing_only'])}</p></section>")

@@ -388,6 +388,7 @@ def test_reports_precheck_finds_each_kind_and_no_false_ones(submission: dict[str
         "contradicted": ["c-contra"],
         "no_source": ["c-nosource", "c-hostile"],
         "unresolved_citation": ["c-unresolved"],
+        "source_not_supplied": [],
         "marketing_only": ["c-marketing"],
         "weak_evidence": ["c-weak"],
         "hedged": ["c-hedged"],
@@ -507,3 +508,19 @@ def test_reports_a_listed_price_is_a_fact_of_the_offer_not_an_unsourced_claim() 
     report = precheck("Acme", [DOCS[SUB]], [item(price), item(modelled)], generated_at=NOW)
     assert _found(report)["no_source"] == ["c-model"]
     assert report["summary"]["offer_facts"] == 1
+
+
+def test_reports_a_cited_source_that_was_not_supplied_is_said_and_listed() -> None:
+    refs = {"1": "1. Smith J, Patel R. A randomised trial of closed-system cannulas. BMJ 2024;368:m100.", "2": "2. Jones K. Audit. 2023."}
+    unchecked = make_claim("c-unchecked", "Veloxa halves phlebitis [1].", ClaimCategory.outcome, citations=[cite("[1]", "1")])
+    checked = make_claim("c-checked", "Veloxa cuts re-sites [2].", ClaimCategory.resource_use, citations=[cite("[2]", "2")])
+    uncited = make_claim("c-uncited", "Veloxa is quick to insert.", ClaimCategory.resource_use)
+    items = [item(unchecked), item(checked, [link("c-checked", Stance.supports, 0.9)]), item(uncited)]
+    report = precheck("Acme", [DOCS[SUB]], items, generated_at=NOW, references=refs)
+    (finding,) = next(g for g in report["groups"] if g["kind"] == "source_not_supplied")["findings"]
+    assert finding["claim_id"] == "c-unchecked" and finding["severity"] == "medium"
+    assert finding["message"].startswith("[1] Smith J, Patel R. A randomised trial of closed-system cannulas. BMJ 2024;368:m100. was not supplied")
+    assert report["references_not_supplied"] == [{"key": "1", "reference": refs["1"]}]
+    assert "References not supplied" in precheck_html(report) and "BMJ 2024;368:m100" in precheck_html(report)
+    # without the reference list (a caller that does not know it) nothing is claimed
+    assert precheck("Acme", [DOCS[SUB]], items, generated_at=NOW)["references_not_supplied"] == []
