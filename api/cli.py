@@ -307,7 +307,7 @@ _VERDICT_STYLE = {"supported": "green", "contradicted": "red", "numbers_differ":
 def _verdict(check, passages: dict):
     from retrieval.checking.verdicts import claim_verdict
 
-    return claim_verdict(check.links, passages)
+    return claim_verdict(check.links, passages, claim=check.claim)
 
 
 def _numeric_text(link) -> str:

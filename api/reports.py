@@ -344,7 +344,7 @@ def _claim_row(item: ClaimEvidence, *, threshold: float) -> dict:
     status, deciding = support_status(item.links, threshold=threshold)
     counter = _counter_link(item.links, status, threshold)
     num_status, num_link = numeric_status(item.links)
-    verdict = claim_verdict(item.links, item.passages, threshold=threshold)
+    verdict = claim_verdict(item.links, item.passages, threshold=threshold, claim=c)
     return {
         "id": c.id,
         "doc_id": c.doc_id,

@@ -134,9 +134,9 @@ def filter_views(views: list[ClaimView], *, domain: str | None = None, category:
     return out
 
 
-def verdict_reason(links: list[SupportLink], bodies: list[dict]) -> str:
+def verdict_reason(links: list[SupportLink], bodies: list[dict], claim: Claim | None = None) -> str:
     """The claim-level verdict's reason, with the pages of the passages in ``bodies`` (from :func:`link_bodies`)."""
-    return claim_verdict(links, {b["link"].passage_id: b["passage"] for b in bodies if b["passage"] is not None}).reason
+    return claim_verdict(links, {b["link"].passage_id: b["passage"] for b in bodies if b["passage"] is not None}, claim=claim).reason
 
 
 def link_bodies(services, links: list[SupportLink], owner: dict) -> list[dict]:

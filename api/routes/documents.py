@@ -133,7 +133,7 @@ def get_claim(claim_id: str, user: CurrentUser, services: ServicesDep, tender_id
     view = ClaimView(claim=claim, original=claim, version=0, tender_id=None, supplier_id=owner["supplier_id"], role=owner["role"],
                      upload_tender_id=owner["tender_id"], links=links)
     bodies = link_bodies(services, links, owner)
-    return {**view.item(), "original": claim, "links": bodies, "verdict_reason": verdict_reason(links, bodies)}
+    return {**view.item(), "original": claim, "links": bodies, "verdict_reason": verdict_reason(links, bodies, claim)}
 
 
 @router.get("/claims/{claim_id}/links", response_model=Page[LinkPublic])

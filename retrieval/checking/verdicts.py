@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from extractor.schema import ClaimVerdict, NumericStatus, NumericVerdict, Passage, Stance, SupportLink, SupportStatus
+from extractor.schema import Claim, ClaimVerdict, NumericStatus, NumericVerdict, Passage, Stance, SupportLink, SupportStatus
 from retrieval.checking.structure import NAME as STRUCTURE
 
 SUPPORT_THRESHOLD = 0.5
@@ -126,22 +126,27 @@ class Verdict:
 
 
 def claim_verdict(links: list[SupportLink], passages: Mapping[str, Passage] | None = None, *,
-                  threshold: float = SUPPORT_THRESHOLD) -> Verdict:
+                  threshold: float = SUPPORT_THRESHOLD, claim: Claim | None = None) -> Verdict:
     """The claim-level verdict from its links, precision first.
 
     ``contradicted`` when :func:`support_status` says so; else ``numbers_differ`` when :func:`numeric_status` finds a
     mismatch on a cited or relevant passage; else ``supported`` (by a cited source, or by another one, which the
     reason says); else ``not_enough_info``, with the closest passage still named; ``not_checked`` with no links.
     The reason quotes the sentence the verdict rests on (the structure judge's finding sentence, or the start of the
-    passage) and its page, from ``passages`` (passage id -> Passage) when given.
+    passage) and its page, from ``passages`` (passage id -> Passage) when given. With the ``claim``, a claim that was
+    not checked says whether it cannot be (it cites nothing, or none of its cited papers was supplied).
     """
     status, link = support_status(links, threshold=threshold)
+    cites = bool(claim is not None and any(c.keys for c in claim.citations))
+    unsupplied = cites and not any(lk.cited for lk in links)
     if status is SupportStatus.not_checked:
+        if claim is not None and not claim.citations:
+            return Verdict(ClaimVerdict.not_checked, "Not checkable: the claim cites no source.", None)
+        if unsupplied:
+            return Verdict(ClaimVerdict.not_checked, "Not checkable: the paper it cites was not supplied.", None)
         return Verdict(ClaimVerdict.not_checked, "No passage has been checked against this claim yet.", None)
-    if status is SupportStatus.contradicted and link is not None:
-        return Verdict(ClaimVerdict.contradicted, f"The cited source reports {_said(link, passages)}, against the claim."
-                       if link.cited else f"A source the claim does not cite reports {_said(link, passages)}, against the claim.",
-                       link)
+    if status is SupportStatus.contradicted and link is not None:  # only a cited source contradicts (support_status)
+        return Verdict(ClaimVerdict.contradicted, f"The cited source reports {_said(link, passages)}, against the claim.", link)
     num, num_link = numeric_status(links)
     if num is NumericStatus.mismatch and num_link is not None and num_link.numeric is not None:
         check = num_link.numeric
@@ -155,10 +160,11 @@ def claim_verdict(links: list[SupportLink], passages: Mapping[str, Passage] | No
     if status is SupportStatus.supported_other_source and link is not None:
         return Verdict(ClaimVerdict.supported, f"A source the claim does not cite reports {_said(link, passages)}; no cited source does.",
                        link)
+    note = " The paper it cites was not supplied." if unsupplied else ""
     if link is None:
-        return Verdict(ClaimVerdict.not_enough_info, f"{len(links)} passage(s) checked; none settles the claim.", None)
+        return Verdict(ClaimVerdict.not_enough_info, f"{len(links)} passage(s) checked; none settles the claim.{note}", None)
     return Verdict(ClaimVerdict.not_enough_info,
-                   f"{len(links)} passage(s) checked; none settles the claim. The closest: {_said(link, passages)}.", link)
+                   f"{len(links)} passage(s) checked; none settles the claim. The closest: {_said(link, passages)}.{note}", link)
 
 
 def excerpt(text: str, limit: int) -> str:

@@ -102,3 +102,28 @@ def test_verdicts_long_passages_are_cut_at_a_word() -> None:
     long = Passage(id="trial:9", doc_id="trial", index=9, page=3, span=Span(start=0, end=600), text="word " * 120)
     verdict = claim_verdict([classifier(Stance.supports, 0.9, passage="trial:9")], {"trial:9": long})
     assert "word …”" in verdict.reason and len(verdict.reason) < 320
+
+
+def _claim(*markers: str):
+    from extractor.schema import Citation, Claim, ClaimCategory, VBPDomain
+
+    quote = "Kelvo halves infection" + (" [1]." if markers else ".")
+    return Claim(doc_id="bid", page=1, span=Span(start=0, end=len(quote)), quote=quote, category=ClaimCategory.outcome,
+                 domain=VBPDomain.patient_and_staff, extractor="test", citations=[Citation(marker=m, keys=[m.strip("[]")]) for m in markers])
+
+
+@pytest.mark.parametrize(("claim_markers", "links", "status", "words"), [
+    ((), [], ClaimVerdict.not_checked, "Not checkable: the claim cites no source."),
+    (("[1]",), [], ClaimVerdict.not_checked, "Not checkable: the paper it cites was not supplied."),
+    (("[1]",), [classifier(Stance.not_enough_info, 0.9, passage="other:0", cited=False)], ClaimVerdict.not_enough_info,
+     "The paper it cites was not supplied."),
+    (("[1]",), [classifier(Stance.not_enough_info, 0.9)], ClaimVerdict.not_enough_info, "none settles the claim. The closest"),
+    # a strong contradiction in a paper the claim does not cite accuses nothing (issue 17)
+    (("[1]",), [classifier(Stance.contradicts, 0.95, passage="other:0", cited=False)], ClaimVerdict.not_enough_info,
+     "The paper it cites was not supplied."),
+])
+def test_verdicts_say_why_a_claim_was_not_checked(claim_markers, links, status: ClaimVerdict, words: str) -> None:
+    verdict = claim_verdict(links, PASSAGES, claim=_claim(*claim_markers))
+    assert verdict.status is status and words in verdict.reason, verdict
+    if words.startswith("none settles"):
+        assert "not supplied" not in verdict.reason
