@@ -268,7 +268,8 @@ def worksheet(
         "summary", "domains"}``; ``domains`` lists all six VBP domains in a fixed order, each with its
         claims (page order) and ``empty`` / ``note`` for a domain with no evidence submitted.
     """
-    rows = [_claim_row(item, threshold=threshold) for item in _ordered(items)]
+    refs = readable_refs(items)
+    rows = [{**_claim_row(item, threshold=threshold), "ref": refs[item.claim.id]} for item in _ordered(items)]
     by_domain: dict[str, list[dict]] = {d.value: [] for d in DOMAIN_ORDER}
     for row in rows:
         by_domain[row["domain"]].append(row)
@@ -337,6 +338,31 @@ def _ordered(items: list[ClaimEvidence]) -> list[ClaimEvidence]:
 def _count(values: Iterable[str], enum: type[Enum]) -> dict[str, int]:
     counts = Counter(values)
     return {member.value: counts.get(member.value, 0) for member in enum}
+
+
+_SHORT_WORDS = re.compile(r"[A-Za-z][A-Za-z0-9]*")
+_STOP = {"the", "a", "an", "of", "and", "for", "to", "in", "on", "with", "ltd", "pdf", "docx", "xlsx", "md", "txt"}
+
+
+def readable_refs(items: Iterable[ClaimEvidence]) -> dict[str, str]:
+    """A name a person can say for each claim: its document's initials, its page and its number in that document
+    ("HL-p3-#12"); the stable id stays beside it for machines. Documents whose initials collide get a digit."""
+    by_doc: dict[str, list[ClaimEvidence]] = {}
+    for item in items:
+        by_doc.setdefault(item.claim.doc_id, []).append(item)
+    shorts: dict[str, str] = {}
+    taken: dict[str, int] = {}
+    for doc_id in sorted(by_doc):
+        name = by_doc[doc_id][0].documents.get(doc_id, doc_id)
+        words = [w for w in _SHORT_WORDS.findall(name.replace("-", " ").replace("_", " ")) if w.lower() not in _STOP]
+        short = "".join(w[0] for w in words[:2]).upper() or "D"
+        taken[short] = taken.get(short, 0) + 1
+        shorts[doc_id] = short if taken[short] == 1 else f"{short}{taken[short]}"
+    refs: dict[str, str] = {}
+    for doc_id, group in by_doc.items():
+        for n, item in enumerate(sorted(group, key=lambda i: (i.claim.page, i.claim.span.start)), start=1):
+            refs[item.claim.id] = f"{shorts[doc_id]}-p{item.claim.page}-#{n}"
+    return refs
 
 
 def _claim_row(item: ClaimEvidence, *, threshold: float) -> dict:
@@ -529,7 +555,7 @@ CSV_COLUMNS: tuple[str, ...] = (
     "support_status", "evidence_document", "evidence_page", "evidence_stance", "evidence_score", "evidence_cited", "evidence_excerpt",
     "numeric_verdict", "numeric_claimed", "numeric_claimed_value", "numeric_found", "numeric_found_value", "numeric_recomputed_from",
     "numeric_note", "review_state", "reviewer", "review_reason", "reviewed_at", "verdict", "verdict_reason",
-    "location", "total_mismatch",
+    "location", "total_mismatch", "ref",
 )
 """The worksheet CSV's columns, in order; a new column is only ever appended."""
 
@@ -610,6 +636,7 @@ def worksheet_csv(report: dict) -> str:
                 "verdict_reason": _text(r["verdict"]["reason"]),
                 "location": _text(r.get("location")),
                 "total_mismatch": _text("; ".join(t["note"] for t in r.get("total_mismatches", []))),
+                "ref": r.get("ref", ""),
             }
             writer.writerow([row[c] for c in CSV_COLUMNS])
     return out.getvalue()
@@ -662,6 +689,7 @@ def precheck(
     """
     findings: dict[FindingKind, list[dict]] = {k: [] for k in FindingKind}
     ordered = _ordered(items)
+    refs = readable_refs(items)
     not_supplied: dict[str, str] = {}
     for item in ordered:
         for kind, finding in _claim_findings(item, threshold):
@@ -687,6 +715,9 @@ def precheck(
                 f"{len(in_domain)} claim(s) count towards {DOMAIN_LABELS[d].lower()}, but none cites a source.",
                 f"Cite the study, audit or report behind at least the main claims on {DOMAIN_HINTS[d]}.",
             )))
+    for kind_findings in findings.values():
+        for f in kind_findings:
+            f["ref"] = refs.get(f["claim_id"]) if f["claim_id"] is not None else None
     groups = []
     for kind in FindingKind:
         title, meaning = FINDING_TITLES[kind]
@@ -1032,7 +1063,7 @@ def _claim_html(r: dict) -> str:
     ]
     parts = [
         f'<article class="claim s-{_e(s["status"])}" id="claim-{_e(r["id"])}">',
-        f'<header><span class="cid">{_e(r["id"])}</span><h3>{_e(r["document"])}, p. {_e(r["page"])}'
+        f'<header><span class="cid" title="{_e(r["id"])}">{_e(r.get("ref") or r["id"])}</span><h3>{_e(r["document"])}, p. {_e(r["page"])}'
         + (f" · {_e(r['location'])}" if r.get("location") else "") + f'</h3>{"".join(badges)}</header>',
         f"<blockquote>{_e(r['quote'])}</blockquote>",
         '<dl class="fields">' + "".join(f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>" for k, v in fields) + "</dl>",
@@ -1167,7 +1198,7 @@ def precheck_html(report: dict) -> str:
             body.append('<table><thead><tr><th>Claim</th><th>Quote</th><th>Issue</th><th>How to fix</th></tr></thead><tbody>')
             for f in g["findings"]:
                 body.append(
-                    f'<tr><td><span class="cid">{_e(f["claim_id"])}</span><br>p. {_e(f["page"])}<br>'
+                    f'<tr><td><span class="cid" title="{_e(f["claim_id"])}">{_e(f.get("ref") or f["claim_id"])}</span><br>p. {_e(f["page"])}<br>'
                     f'<span class="{_SEVERITY_TONE[f["severity"]]}">{_e(f["severity"])}</span></td>'
                     f"<td><blockquote>{_e(f['quote'])}</blockquote></td><td>{_e(f['message'])}</td><td>{_e(f['fix'])}</td></tr>"
                 )

@@ -524,3 +524,18 @@ def test_reports_a_cited_source_that_was_not_supplied_is_said_and_listed() -> No
     assert "References not supplied" in precheck_html(report) and "BMJ 2024;368:m100" in precheck_html(report)
     # without the reference list (a caller that does not know it) nothing is claimed
     assert precheck("Acme", [DOCS[SUB]], items, generated_at=NOW)["references_not_supplied"] == []
+
+
+def test_reports_claims_have_readable_references_beside_their_ids(submission: dict[str, ClaimEvidence]) -> None:
+    from api.reports import readable_refs
+
+    refs = readable_refs(submission.values())
+    assert len(set(refs.values())) == len(submission)
+    by_page = sorted(submission.values(), key=lambda i: (i.claim.page, i.claim.span.start))
+    assert refs[by_page[0].claim.id] == "KT-p1-#1"  # "Kelvo tender response.pdf", page 1, the first claim
+    rows = _claims(_report(submission))
+    assert all(r["ref"] == refs[r["id"]] for r in rows)
+    page = worksheet_html(_report(submission))
+    assert f'title="{by_page[0].claim.id}">KT-p1-#1</span>' in page
+    pre = precheck("Acme", [DOCS[SUB]], list(submission.values()), generated_at=NOW)
+    assert all(f["ref"] == refs[f["claim_id"]] for g in pre["groups"] for f in g["findings"] if f["claim_id"])
