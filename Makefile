@@ -15,6 +15,11 @@ HOSTILE_DIR ?= out/hostile
 .PHONY: install demo demo-cli test test-fast bench fuzz corpus clean
 
 $(STAMP): pyproject.toml
+	@# the OCR engine for scanned PDFs (extractor/parsing/ocr.py): Debian's tesseract-ocr, installed when missing and run as root
+	@command -v tesseract >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+	  { DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends tesseract-ocr >/dev/null 2>&1 || \
+	    { apt-get update -q >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends tesseract-ocr >/dev/null; }; }; } || \
+	  echo "tesseract-ocr missing: scanned PDFs will not be OCR'd; install it with 'sudo apt-get install tesseract-ocr'" >&2
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet torch==2.13.0

@@ -560,7 +560,7 @@ def _print_precheck(report: dict, filename: str) -> None:
 
 @app.command()
 def bench(
-    folder: Annotated[Path, typer.Argument(help="Folder of PDFs to measure on.")],
+    folder: Annotated[Path, typer.Argument(help="Folder of PDF, Word and Excel files to measure on.")],
     parse_only: Annotated[bool, typer.Option("--parse-only", help="Measure parsing only.")] = False,
     workers: Annotated[Optional[int], typer.Option(help="Parser processes (default: VBP_WORKERS).")] = None,
     repeat: Annotated[int, typer.Option(help="Parse the folder this many times (memory must not grow).")] = 1,

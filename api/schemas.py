@@ -177,14 +177,18 @@ class DocumentPublic(_Public):
 
 
 class DocumentPagePublic(_Public):
-    number: int = Field(description="1-based page number.")
+    number: int = Field(description="1-based page number (a Word page, an Excel sheet).")
     text: str = Field(description="Normalised text of the page.")
+    ocr_confidence: float | None = Field(default=None, description="Mean OCR word confidence (0-1) of a page read from its image; "
+                                                                   "null for a text layer.")
 
 
 class DocumentDetail(DocumentPublic):
     pages: list[DocumentPagePublic] = Field(description="Pages and their text.")
     sections: list[dict[str, Any]] = Field(description="Headings and their extents.")
     references: list[dict[str, Any]] = Field(description="Entries of the reference list.")
+    total_mismatches: list[dict[str, Any]] = Field(default_factory=list, description="Totals that do not equal the sum of their "
+                                                                                     "parts, with both figures and where each was read.")
 
 
 # --- claims, passages, links ----------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""`vbp bench`: speed and memory of the pipeline on a folder of PDFs, with the machine it ran on."""
+"""`vbp bench`: speed and memory of the pipeline on a folder of PDFs, Word and Excel files, with the machine it ran on."""
 
 from __future__ import annotations
 
@@ -40,32 +40,40 @@ def _rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+BENCH_SUFFIXES = (".pdf", ".docx", ".xlsx")  # what `vbp bench` parses in a folder
+
+
 def bench_parse(folder: Path, *, settings: ParsingSettings, workers: int, repeat: int = 1, extract: bool = False) -> dict[str, object]:
-    """Parse (and with ``extract``, extract claims from) every PDF in ``folder`` ``repeat`` times;
+    """Parse (and with ``extract``, extract claims from) every PDF, Word and Excel file in ``folder`` ``repeat`` times;
     report pages (and claims) per second and memory.
 
     Memory is reported per pass so that growth with the number of files shows: the parent's
     resident set after each pass, and the largest resident set any worker process reached.
+    Pages (sheets for a workbook) per second are also reported by media type, over each file's own parse
+    time; when pages were OCR'd, ``ocr_pages`` and ``ocr_seconds_per_page`` say how many and how slowly.
     """
     from extractor.batch import parse_many
 
-    files = sorted(p for p in Path(folder).rglob("*.pdf") if p.is_file())
+    files = sorted(p for p in Path(folder).rglob("*") if p.is_file() and p.suffix.lower() in BENCH_SUFFIXES)
     passes: list[dict[str, float]] = []
     failures: dict[str, str] = {}
     total_pages = 0
     total_seconds = 0.0
     worker_peaks: list[float] = []
+    by_type: dict[str, dict[str, float]] = {}
+    ocr = {"pages": 0, "seconds": 0.0}
     for _ in range(max(1, repeat)):
         pages = claims = 0
         worker_peak = 0.0
         t0 = time.perf_counter()
-        for path, outcome, _secs in parse_many(files, settings=settings, workers=workers, extract=extract):
+        for path, outcome, secs in parse_many(files, settings=settings, workers=workers, extract=extract):
             if isinstance(outcome, Exception):
                 failures[path.name] = getattr(outcome, "code", type(outcome).__name__)
             else:
                 pages += outcome.page_count
                 claims += int(outcome.metadata.get("claims", 0))
                 worker_peak = max(worker_peak, float(outcome.metadata.get("process_peak_rss_mb", 0)))
+                _count_file(by_type, ocr, outcome, secs)
         seconds = time.perf_counter() - t0
         total_pages += pages
         total_seconds += seconds
@@ -88,9 +96,41 @@ def bench_parse(folder: Path, *, settings: ParsingSettings, workers: int, repeat
         "pages_per_second_per_pass": [p["pages_per_second"] for p in passes],
         "worker_peak_rss_mb": round(children, 1),
         "worker_peak_rss_mb_per_pass": worker_peaks if workers else [],
+        **_ocr_figures(ocr),
+        "by_media_type": _media_figures(by_type, max(1, repeat)),
         "failures": failures,
         "machine": machine(),
     }
+
+
+def _count_file(by_type: dict[str, dict[str, float]], ocr: dict[str, float], doc, seconds: float) -> None:
+    """Add one parsed file to the per-media-type and OCR totals."""
+    row = by_type.setdefault(doc.media_type, {"files": 0, "pages": 0, "seconds": 0.0})
+    row["files"] += 1
+    row["pages"] += doc.page_count
+    row["seconds"] += seconds
+    ocr["pages"] += int(doc.metadata.get("ocr_pages", 0))
+    ocr["seconds"] += float(doc.metadata.get("ocr_seconds", 0))
+
+
+def _ocr_figures(ocr: dict[str, float]) -> dict[str, object]:
+    """OCR pages and seconds per OCR'd page (render and OCR), when any page was OCR'd."""
+    if not ocr["pages"]:
+        return {}
+    return {"ocr_pages": int(ocr["pages"]), "ocr_seconds_per_page": round(ocr["seconds"] / ocr["pages"], 2)}
+
+
+def _media_figures(by_type: dict[str, dict[str, float]], repeat: int) -> dict[str, dict[str, object]]:
+    """Per media type: files and pages (sheets for a workbook) of one pass, and pages per second of parse time."""
+    out = {}
+    for media_type, row in sorted(by_type.items()):
+        unit = "sheets" if "spreadsheet" in media_type or "ms-excel" in media_type else "pages"
+        out[media_type] = {
+            "files": int(row["files"]) // repeat,
+            unit: int(row["pages"]) // repeat,
+            f"{unit}_per_second": round(row["pages"] / row["seconds"], 1) if row["seconds"] else 0.0,
+        }
+    return out
 
 
 def bench_search(folder: Path, *, queries: int = 300, embedder: str | None = None) -> dict[str, object]:
@@ -174,6 +214,8 @@ def format_report(report: dict[str, object]) -> str:
     for k, v in report.items():
         if isinstance(v, list):
             lines.append(f"{k:>24}: {', '.join(str(x) for x in v)}")
+    for media_type, row in (report.get("by_media_type") or {}).items():
+        lines.append(f"{media_type:>24}: " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in row.items()))
     m = report.get("machine", {})
     lines.append(f"{'machine':>24}: {m.get('cpu')} ({m.get('cores')} cores, {m.get('memory_gb')} GB), Python {m.get('python')}")
     return "\n".join(lines)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from extractor import __version__
 from extractor.consistency import table_totals
-from extractor.errors import EmptyFileError, LimitExceededError, NoTextLayerError, UnsupportedFileTypeError
+from extractor.errors import EmptyFileError, LimitExceededError, UnsupportedFileTypeError
 from extractor.parsing import structure
 from extractor.parsing.assemble import PAGE_SEP, Block, assemble
 from extractor.parsing.normalise import text_quality
@@ -88,7 +88,7 @@ def parse_file(
     suffix = path.suffix.lower()
     if suffix in TEXT_SUFFIXES and not data.lstrip()[:5] == b"%PDF-":
         read = _read_text_file(data, name, suffix)
-    elif suffix in OFFICE_SUFFIXES or data[:4] in (b"PK\x03\x04", OLE_MAGIC):  # a ZIP holding a PDF is still a ZIP
+    elif suffix in OFFICE_SUFFIXES or (data[:4] in (b"PK\x03\x04", OLE_MAGIC) and suffix != ".pdf"):  # a ZIP holding a PDF is a ZIP
         from extractor.parsing.office import read_office  # python-docx and openpyxl load only for Office files
 
         read = read_office(path, data, name, settings)
@@ -116,35 +116,40 @@ def parse_file(
 
 
 def _read_pdf_file(path: Path, name: str, password: str | None, settings: ParsingSettings) -> Read:
-    """A PDF's pages: its text layer with geometry, laid out into page texts and blocks, with quality warnings."""
+    """A PDF's pages: its text layer with geometry, or OCR of its scans, laid out into page texts and blocks, with quality warnings."""
+    from extractor.parsing.ocr import layer_note, no_text_layer_error, ocr_metadata, ocr_warnings
+    from extractor.parsing.pdf import nothing_drawn_error
+
     raw_pdf = read_pdf(path, password=password, settings=settings)
     page_count = len(raw_pdf.pages)
     no_text = [p.number for p in raw_pdf.pages if p.chars < settings.min_chars_per_page]
     if page_count and len(no_text) == page_count:
         if all(p.drawn == 0 for p in raw_pdf.pages):  # not a scan: OCR would find nothing either
-            raise EmptyFileError(
-                name, f"the PDF's {page_count} page{'s' if page_count > 1 else ''} hold no text and nothing drawn (no image to OCR).",
-                hint="Check that this is the right file; re-export it from its source.")
-        raise NoTextLayerError(name, no_text)
+            raise nothing_drawn_error(name, page_count)
+        if all(p.ocr is None and p.ocr_unread in ("off", "unavailable", None) for p in raw_pdf.pages):
+            raise no_text_layer_error(name, no_text, settings)  # OCR switched off, or no engine installed
     asm = assemble(raw_pdf.pages)
     page_texts, blocks, columns, body = asm.page_texts, asm.blocks, asm.columns, asm.body_size
-    media_type, metadata = "application/pdf", raw_pdf.metadata
+    media_type, metadata = "application/pdf", {**raw_pdf.metadata, **ocr_metadata(raw_pdf.pages)}
     warnings = []
     if raw_pdf.encrypted:
         warnings.append("the PDF is encrypted; it was opened " + ("with the password given" if password else "without a password (owner-only protection)"))
-    for number in no_text:
-        warnings.append(f"page {number} has no text layer (scanned image); its content is missing unless the file is OCR'd")
+    warnings.extend(ocr_warnings(raw_pdf.pages, settings))
     for page in raw_pdf.pages:
         q = text_quality(page_texts[page.number - 1])
-        if page.invisible_text and (q is None or q < 0.95):
+        reread = page.ocr is not None and page.ocr.used
+        layer_q = page.layer_quality if page.layer_quality is not None or reread else q
+        if page.invisible_text and page.chars >= settings.min_chars_per_page and (layer_q is None or layer_q < 0.95):
             warnings.append(
                 f"page {page.number}: the text layer is OCR over a scanned image and looks garbled"
-                + (f" (only {q:.0%} of words look well-formed)" if q is not None else "")
-                + "; re-run OCR or check the text before relying on it"
+                + (f" (only {layer_q:.0%} of words look well-formed)" if layer_q is not None else "")
+                + layer_note(page)
             )
         elif q is not None and q < settings.garbage_threshold:
-            warnings.append(f"page {page.number}: the text layer looks garbled (only {q:.0%} of words look well-formed)")
-    return Read(page_texts, blocks, columns, body, media_type, metadata, warnings, page_count, no_text)
+            source = "OCR text" if page.ocr is not None and page.ocr.used else "text layer"
+            warnings.append(f"page {page.number}: the {source} looks garbled (only {q:.0%} of words look well-formed)")
+    ocr_confidence = {p.number: p.ocr.confidence for p in raw_pdf.pages if p.ocr and p.ocr.used and p.ocr.confidence is not None}
+    return Read(page_texts, blocks, columns, body, media_type, metadata, warnings, page_count, no_text, ocr_confidence=ocr_confidence)
 
 
 def _read_text_file(data: bytes, name: str, suffix: str) -> Read:

@@ -58,3 +58,22 @@ class ParsingSettings(BaseModel):
     garbage_threshold: float = Field(
         default=0.5, ge=0, le=1, description="Text-quality score below which a page's text layer is reported as garbage."
     )
+    ocr: bool = Field(
+        default=True,
+        description="Read pages without a usable text layer (scans, garbled invisible OCR layers) by OCR with Tesseract. "
+                    "Off: such pages are reported, and a PDF of scans only is refused as having no text layer.",
+    )
+    ocr_timeout_s: float = Field(
+        default=30.0, gt=0,
+        description="Most seconds OCR may spend on one page (rendering included); a page still unread then is left without "
+                    "text, with a warning. A scanned A4 page takes 1-5 s.",
+    )
+    ocr_max_pages: int = Field(
+        default=25, ge=1,
+        description="Most pages OCR'd in one document; the rest are left without text, with a warning. OCR also stops within "
+                    "timeout_s, whichever comes first.",
+    )
+    ocr_min_confidence: float = Field(
+        default=0.6, ge=0, le=1,
+        description="Mean OCR word confidence (0-1) below which a page's OCR text is reported as unreliable.",
+    )

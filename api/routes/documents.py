@@ -66,8 +66,9 @@ def get_document(doc_id: str, user: CurrentUser, services: ServicesDep) -> dict:
     if body["status"] != "stored":
         return {**body, "pages": [], "sections": [], "references": []}
     doc = services.store.get_document(doc_id)
-    return {**body, "pages": [{"number": p.number, "text": p.text} for p in doc.pages],
-            "sections": [s.model_dump(mode="json") for s in doc.sections], "references": [r.model_dump(mode="json") for r in doc.references]}
+    return {**body, "pages": [{"number": p.number, "text": p.text, "ocr_confidence": p.ocr_confidence} for p in doc.pages],
+            "sections": [s.model_dump(mode="json") for s in doc.sections], "references": [r.model_dump(mode="json") for r in doc.references],
+            "total_mismatches": [m.model_dump(mode="json") for m in doc.total_mismatches]}
 
 
 @router.get("/documents/{doc_id}/passages", response_model=Page[Passage])

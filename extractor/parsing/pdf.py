@@ -12,6 +12,7 @@ import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from extractor.errors import (
     BinaryJunkError,
@@ -26,6 +27,9 @@ from extractor.errors import (
 )
 from extractor.parsing.layout import CELL_SEP, Line
 from extractor.settings import ParsingSettings
+
+if TYPE_CHECKING:
+    from extractor.parsing.ocr import OcrPage
 
 log = logging.getLogger(__name__)
 # pypdf logs a warning for every broken object of a damaged file (hundreds of lines); the one-line
@@ -50,6 +54,10 @@ class RawPage:
     chars: int
     invisible_text: bool = False  # text drawn invisibly over an image: an OCR layer
     drawn: int | None = None  # objects other than text on a page without text (images, paths, forms); None: not counted
+    ocr: OcrPage | None = None  # what OCR read, when the page had no usable text layer and OCR ran
+    ocr_unread: str | None = None  # why a page that needed OCR was not OCR'd: "off", "unavailable", "page_limit", "time_limit"
+    layer_quality: float | None = None  # text quality of an invisible OCR layer that was looked at for re-reading
+    char_boxes: list[list[tuple[float, float, float, float]]] | None = None  # OCR'd lines: a box per character of each line's text
 
 
 @dataclass(slots=True)
@@ -223,7 +231,9 @@ def read_pdf(path: Path, *, password: str | None = None, settings: ParsingSettin
         settings: Limits on size, pages and time.
 
     Returns:
-        The raw pages: lines with boxes, character counts, and whether the text is an OCR layer.
+        The raw pages: lines with boxes, character counts, and whether the text is an OCR layer. Pages without a
+        usable text layer are read by OCR (``settings.ocr``), within ``ocr_max_pages`` and the time limit; each says
+        what OCR read (``RawPage.ocr``) or why it was not OCR'd (``RawPage.ocr_unread``).
 
     Raises:
         EmptyFileError, NotAPdfError (BinaryJunkError), PasswordRequiredError, WrongPasswordError,
@@ -275,6 +285,9 @@ def _read_pages(path: Path, pdfium, password: str | None, settings: ParsingSetti
                 pages.append(_read_page(pdf, i, count, name, settings))
             except pdfium.PdfiumError as e:  # "Failed to load text page" and kin
                 raise _page_load_error(name, i, count, e) from e
+        from extractor.parsing.ocr import read_scanned_pages
+
+        read_scanned_pages(pdf, pages, settings=settings, started=start)  # scans and garbled OCR layers, within the time limit
     finally:
         pdf.close()
     return RawPdf(pages=pages, metadata=metadata, encrypted=encrypted)
@@ -312,8 +325,7 @@ def _read_page(pdf, index: int, count: int, name: str, settings: ParsingSettings
                     lines = _lines_without_geometry(text, height)
             drawn = None
             if n < settings.min_chars_per_page:  # a scan has an image to OCR; a page with nothing drawn has nothing
-                kinds = (raw.FPDFPageObj_GetType(raw.FPDFPage_GetObject(page, j)) for j in range(raw.FPDFPage_CountObjects(page)))
-                drawn = sum(k != raw.FPDF_PAGEOBJ_TEXT for k in kinds)
+                drawn = _drawn_objects(page)
             return RawPage(index + 1, width, height, lines, n, invisible, drawn)
         finally:
             tp.close()
@@ -402,12 +414,29 @@ def _lines_without_geometry(text: str, height: float) -> list[Line]:
     return [Line(text=s, x0=0, x1=100, y1=height - i * step, y0=height - (i + 1) * step + 1) for i, s in enumerate(segs)]
 
 
+def nothing_drawn_error(name: str, page_count: int) -> EmptyFileError:
+    """A PDF whose pages hold no text and nothing drawn: not a scan, so OCR would find nothing either."""
+    return EmptyFileError(
+        name, f"the PDF's {page_count} page{'s' if page_count > 1 else ''} hold no text and nothing drawn (no image to OCR).",
+        hint="Check that this is the right file; re-export it from its source.")
+
+
+def _drawn_objects(page) -> int:
+    """Objects other than text on a page: images, paths, forms (what a scan or a drawing is made of)."""
+    import pypdfium2.raw as raw
+
+    kinds = (raw.FPDFPageObj_GetType(raw.FPDFPage_GetObject(page, j)) for j in range(raw.FPDFPage_CountObjects(page)))
+    return sum(k != raw.FPDF_PAGEOBJ_TEXT for k in kinds)
+
+
 def preflight_pdf(path: Path, *, password: str | None = None, settings: ParsingSettings | None = None,
                   filename: str | None = None) -> int:
     """Check in milliseconds that a PDF can be parsed at all, before it is accepted for (slow) parsing.
 
     Opens the file (with the password, if any), checks the page count against the limit, and looks for a
-    text layer page by page, stopping at the first page that has one (a scan without OCR reads every page).
+    text layer page by page, stopping at the first page that has one (a scan reads every page). A PDF of
+    scans only is accepted when OCR is on and its engine is installed (parsing will OCR it); a PDF with
+    nothing drawn on any page is refused as empty, as parsing would.
 
     Args:
         path: The PDF file.
@@ -420,10 +449,9 @@ def preflight_pdf(path: Path, *, password: str | None = None, settings: ParsingS
 
     Raises:
         EmptyFileError, NotAPdfError, PasswordRequiredError, WrongPasswordError, DamagedPdfError,
-        LimitExceededError (TooComplexError, CompressionLimitError), NoTextLayerError.
+        LimitExceededError (TooComplexError, CompressionLimitError), NoTextLayerError (a scan, with OCR off or
+        not installed), EmptyFileError (nothing drawn).
     """
-    from extractor.errors import NoTextLayerError
-
     settings = settings or ParsingSettings()
     path = Path(path)
     name = filename or path.name
@@ -445,6 +473,7 @@ def preflight_pdf(path: Path, *, password: str | None = None, settings: ParsingS
                                      hint="Split the document, or raise VBP_PARSING__MAX_PAGES.")
         # this runs in the server's own process: a page is loaded only once it is known not to be a bomb
         limits = PageLimits(path, password=password, settings=settings, name=name, page_count=count)
+        drawn = 0
         for i in range(count):
             limits.check(i)
             page = _load_page(pdf, i, count, name)
@@ -455,10 +484,16 @@ def preflight_pdf(path: Path, *, password: str | None = None, settings: ParsingS
                         return count
                 finally:
                     tp.close()
+                drawn += _drawn_objects(page)
             finally:
                 page.close()
         if count:
-            raise NoTextLayerError(name, list(range(1, count + 1)))
+            from extractor.parsing.ocr import engine_problem, no_text_layer_error
+
+            if not drawn:
+                raise nothing_drawn_error(name, count)
+            if not settings.ocr or engine_problem():
+                raise no_text_layer_error(name, list(range(1, count + 1)), settings)
         return count
     finally:
         pdf.close()

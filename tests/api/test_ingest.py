@@ -29,7 +29,8 @@ def batch(tmp_path: Path, shared_pdfs: Path) -> Path:
     ):
         shutil.copy(shared_pdfs / name, folder / name)
     (folder / "notes.md").write_text("# Notes\n\nThe device reduced length of stay by 1.2 days.\n")
-    (folder / "ignored.docx").write_bytes(b"PK\x03\x04")  # not a supported suffix: skipped in a folder
+    (folder / "cut.docx").write_bytes(b"PK\x03\x04")  # a Word file cut short: a clear failure, not a stopped batch
+    (folder / "ignored.pptx").write_bytes(b"PK\x03\x04")  # not a supported suffix: skipped in a folder
     return folder
 
 
@@ -37,17 +38,18 @@ def batch(tmp_path: Path, shared_pdfs: Path) -> Path:
 def test_ingest_bad_files_never_stop_a_batch(store, batch: Path, workers: int) -> None:
     results = ingest_paths([batch], store=store, settings=ParsingSettings(), workers=workers)
     by_name = {r.path.name: r for r in results}
-    assert set(by_name) == {p.name for p in batch.iterdir() if p.suffix != ".docx"}
+    assert set(by_name) == {p.name for p in batch.iterdir() if p.suffix != ".pptx"}
     assert by_name["kcj2017_PMC5711682_Genoss_drug_eluting_stent_RCT.pdf"].status is IngestStatus.stored
     assert by_name["notes.md"].status is IngestStatus.stored
     assert by_name["awkward_corrupt_empty_zero_bytes.pdf"].error_code == "empty_file"
     assert by_name["awkward_encrypted_AES256_R6_password.pdf"].error_code == "password_required"
-    assert by_name["awkward_scanned_DXA_bone_density_report_image_only.pdf"].error_code == "no_text_layer"
-    assert store.count(DocumentRow) == 2
-    assert store.count(IngestEventRow) == 5
+    assert by_name["awkward_scanned_DXA_bone_density_report_image_only.pdf"].status is IngestStatus.stored  # read by OCR
+    assert by_name["cut.docx"].error_code == "damaged_file"
+    assert store.count(DocumentRow) == 3
+    assert store.count(IngestEventRow) == 6
     again = ingest_paths([batch], store=store, settings=ParsingSettings(), workers=workers)
     assert {r.path.name: r.status for r in again}["notes.md"] is IngestStatus.unchanged
-    assert store.count(DocumentRow) == 2
+    assert store.count(DocumentRow) == 3
 
 
 def test_ingest_password_applies_to_the_batch(store, batch: Path) -> None:

@@ -65,8 +65,8 @@ def test_service_uploads_bad_files_are_refused(service: World, name: str, data: 
 @pytest.mark.parametrize(("make", "password", "code", "says", "hint"), [
     (lambda: _pdf(text="Costs fell by 20%.", password="s3cret"), None, "password_required", "needs a password", "password"),
     (lambda: _pdf(text="Costs fell by 20%.", password="s3cret"), "wrong", "wrong_password", "does not open", "password"),
-    (lambda: _pdf(), None, "no_text_layer", "no text layer", "OCR"),
-], ids=["encrypted", "wrong-password", "scanned"])
+    (lambda: _pdf(), None, "empty_file", "nothing drawn (no image to OCR)", "right file"),
+], ids=["encrypted", "wrong-password", "blank"])
 def test_service_uploads_encrypted_and_scanned_pdfs_are_refused(service: World, make, password, code: str, says: str, hint: str) -> None:
     service.standard_tender()
     r = service.upload("eva", "bid.pdf", make(), role="submission", supplier="acme", password=password)
@@ -218,9 +218,17 @@ SHARED_BAD = [
     ("awkward_corrupt_git_LFS_pointer_named_pdf.pdf", None, 415, "unsupported_type"),
     ("awkward_encrypted_AES256_R6_password.pdf", None, 422, "password_required"),
     ("awkward_encrypted_RC4_user_password_health_table.pdf", "nope", 422, "wrong_password"),
-    ("awkward_scanned_DXA_bone_density_report_image_only.pdf", None, 422, "no_text_layer"),
-    ("awkward_scanned_skewed_conference_abstract_image_only.pdf", None, 422, "no_text_layer"),
 ]
+
+
+@pytest.mark.slow
+def test_service_uploads_real_scans_are_read_by_ocr(service: World, shared_pdfs: Path) -> None:
+    service.standard_tender()
+    job = service.ingest("eva", "scan.pdf", shared_pdfs / "awkward_scanned_DXA_bone_density_report_image_only.pdf", role="paper",
+                         supplier="acme")
+    doc = service.get("eva", f"/documents/{job['doc_id']}").json()
+    assert doc["pages"][0]["text"].strip() and doc["pages"][0]["ocr_confidence"] > 0.5
+    assert any("OCR" in w for w in doc["warnings"])
 
 
 @pytest.mark.slow
