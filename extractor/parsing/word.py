@@ -19,7 +19,7 @@ from io import BytesIO
 
 from lxml import etree
 
-from extractor.errors import LimitExceededError
+from extractor.errors import EmptyFileError, LimitExceededError
 from extractor.parsing.assemble import PAGE_SEP, Block
 from extractor.parsing.normalise import collapse_spaces, normalise_chars
 from extractor.schema import Location, Span
@@ -111,8 +111,6 @@ def read_word(data: bytes, name: str, settings: ParsingSettings, started: float)
     warnings = _warnings(document, state)
     texts = out.texts()
     if not any(t.strip() for t in texts):
-        from extractor.errors import EmptyFileError
-
         raise EmptyFileError(name, "the Word document holds no text" + (f" (only {state['images']} image(s))" if state["images"] else "") + ".",
                              hint="Check that this is the right file; a scanned letter pasted into Word needs OCR as a PDF.")
     props = document.core_properties
