@@ -144,7 +144,7 @@ _UNIT = re.compile(
     r"(?:"
     r"(?P<pp>\s?(?:" + _nocase("percentage") + r"[\s-]points?|%[\s-]points?|pp)(?![A-Za-z]))"
     r"|(?P<pct>\s?%|\s?(?:per\s?cent|percent)(?![A-Za-z]))"
-    r"|(?P<tu>(?:\s?|-)(?:(?:working|calendar)[\s-])?"
+    r"|(?P<tu>(?:\s?|-)(?:(?P<tcmp>" + _nocase("fewer|more|less|extra|additional") + r")\s)?(?:(?:working|calendar)[\s-])?"
     r"(?P<tuw>" + _nocase("days?|hours?|hrs?|minutes?|mins?|weeks?|wks?|months?|mos?|years?|yrs?") + r")(?![A-Za-z])"
     r"|\s?(?P<tua>[dhy])(?![\w/.]))"
     r"|(?P<times>\s?(?:times|-fold|fold)(?![A-Za-z])|-times)"
@@ -744,6 +744,8 @@ class _Scanner:
             comp = _COMPARATIVE_AFTER.match(text, jj, end)
             if comp:  # "6 minutes shorter", "a 2-day reduction"
                 kind, jj = QuantityKind.absolute_change, comp.end()
+            elif u.group("tcmp"):  # "1.4 fewer days", "20 more minutes"
+                kind = QuantityKind.absolute_change
             elif (sign and sign in _SIGNS) or _is_by(before):
                 kind = QuantityKind.absolute_change
             per_m = _PER_AFTER.match(text, jj, end)

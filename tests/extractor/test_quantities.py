@@ -351,3 +351,12 @@ def test_quantities_leap_ratios_with_intervals(name: str) -> None:
         for q in ratios
     )
     assert all(q.low <= q.high for q in ratios if q.high is not None)
+
+
+@pytest.mark.parametrize(("text", "value", "unit", "written"), [
+    ("Patients needed 1.4 fewer days in hospital.", 1.4, "days", "1.4 fewer days"),  # issue 17: efficiency evidence
+    ("Nurses spent 20 more minutes per shift on charting.", 20, "minutes", "20 more minutes"),
+])
+def test_quantities_a_comparative_before_the_time_unit_is_a_change(text: str, value: float, unit: str, written: str) -> None:
+    (q,) = extract_quantities(text)
+    assert (q.kind, q.value, q.unit, q.text) == (QuantityKind.absolute_change, value, unit, written)
