@@ -38,25 +38,22 @@ def assert_grounded(doc) -> None:
         assert page.offset <= loc.span.start and loc.span.end <= page.offset + len(page.text)
 
 
+def _revision(tag: str, text_tag: str, text: str, rid: str):
+    """A tracked insertion (``w:ins`` / ``w:t``) or deletion (``w:del`` / ``w:delText``) of one run of text."""
+    change = OxmlElement(tag)
+    change.set(qn("w:id"), rid)
+    change.set(qn("w:author"), "Bid writer")
+    run = OxmlElement("w:r")
+    element = OxmlElement(text_tag)
+    element.text = text
+    run.append(element)
+    change.append(run)
+    return change
+
+
 def _tracked(paragraph, inserted: str, deleted: str) -> None:
-    ins = OxmlElement("w:ins")
-    ins.set(qn("w:id"), "1")
-    ins.set(qn("w:author"), "Bid writer")
-    run = OxmlElement("w:r")
-    text = OxmlElement("w:t")
-    text.text = inserted
-    run.append(text)
-    ins.append(run)
-    paragraph._p.append(ins)
-    gone = OxmlElement("w:del")
-    gone.set(qn("w:id"), "2")
-    gone.set(qn("w:author"), "Bid writer")
-    run = OxmlElement("w:r")
-    text = OxmlElement("w:delText")
-    text.text = deleted
-    run.append(text)
-    gone.append(run)
-    paragraph._p.append(gone)
+    paragraph._p.append(_revision("w:ins", "w:t", inserted, "1"))
+    paragraph._p.append(_revision("w:del", "w:delText", deleted, "2"))
 
 
 @pytest.fixture()
