@@ -15,7 +15,7 @@ from extractor.parsing.assemble import PAGE_SEP, Block, assemble
 from extractor.parsing.normalise import text_quality
 from extractor.parsing.pdf import guess_type, read_pdf, sniff
 from extractor.parsing.text import decode, read_text
-from extractor.schema import Document, DocumentKind, Location, Page, TotalMismatch
+from extractor.schema import Document, DocumentKind, Location, Page, Span, TextBox, TotalMismatch
 from extractor.settings import ParsingSettings
 
 PARSER_NAME = f"parse.pdfium-layout.v1 ({__version__})"
@@ -40,6 +40,7 @@ class Read:
     locations: list[Location] = field(default_factory=list)
     total_mismatches: list[TotalMismatch] = field(default_factory=list)
     ocr_confidence: dict[int, float] = field(default_factory=dict)  # page number -> mean word confidence, OCR'd pages
+    text_boxes: list[tuple[int, int, int, tuple, list[float]]] = field(default_factory=list)  # OCR'd lines: page, start, end (page-local)
     parser: str | None = None  # the reader's name when it is not the PDF layout reader
 
 
@@ -106,6 +107,10 @@ def parse_file(
         doc.warnings += [f"page {m.page}: {m.note}" for m in doc.total_mismatches]
     for number, confidence in read.ocr_confidence.items():
         doc.pages[number - 1].ocr_confidence = confidence
+    for number, start, end, (x0, y0, x1, y1), edges in read.text_boxes:
+        offset = doc.pages[number - 1].offset
+        doc.text_boxes.append(TextBox(page=number, span=Span(start=offset + start, end=offset + end), x0=x0, y0=y0, x1=x1, y1=y1,
+                                      x_edges=[round(x, 2) for x in edges]))
     media_type, metadata, warnings, page_count = read.media_type, read.metadata, read.warnings, read.page_count
     doc.media_type = media_type
     doc.page_count = page_count
@@ -117,7 +122,7 @@ def parse_file(
 
 def _read_pdf_file(path: Path, name: str, password: str | None, settings: ParsingSettings) -> Read:
     """A PDF's pages: its text layer with geometry, or OCR of its scans, laid out into page texts and blocks, with quality warnings."""
-    from extractor.parsing.ocr import layer_note, no_text_layer_error, ocr_metadata, ocr_warnings
+    from extractor.parsing.ocr import layer_note, no_text_layer_error, ocr_metadata, ocr_warnings, text_boxes
     from extractor.parsing.pdf import nothing_drawn_error
 
     raw_pdf = read_pdf(path, password=password, settings=settings)
@@ -149,7 +154,9 @@ def _read_pdf_file(path: Path, name: str, password: str | None, settings: Parsin
             source = "OCR text" if page.ocr is not None and page.ocr.used else "text layer"
             warnings.append(f"page {page.number}: the {source} looks garbled (only {q:.0%} of words look well-formed)")
     ocr_confidence = {p.number: p.ocr.confidence for p in raw_pdf.pages if p.ocr and p.ocr.used and p.ocr.confidence is not None}
-    return Read(page_texts, blocks, columns, body, media_type, metadata, warnings, page_count, no_text, ocr_confidence=ocr_confidence)
+    boxes = [(p.number, *found) for p in raw_pdf.pages if p.ocr and p.ocr.used for found in text_boxes(p, page_texts[p.number - 1])]
+    return Read(page_texts, blocks, columns, body, media_type, metadata, warnings, page_count, no_text, ocr_confidence=ocr_confidence,
+                text_boxes=boxes)
 
 
 def _read_text_file(data: bytes, name: str, suffix: str) -> Read:

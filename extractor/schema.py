@@ -118,6 +118,18 @@ class Location(_Model):
     context: str | None = Field(default=None, description="A cell's row and column labels, e.g. 'Annual maintenance · Year 2'.")
 
 
+class TextBox(_Model):
+    """Where a line of OCR'd text lies on its page image, to highlight a quote on a scan (a text layer has its own)."""
+
+    page: int = Field(ge=1, description="Page the line is on.")
+    span: Span = Field(description="The line's text in Document.text.")
+    x0: float = Field(description="Left edge, in PDF points from the page's left.")
+    y0: float = Field(description="Bottom edge, in PDF points from the page's bottom (PDF user space: y grows upwards).")
+    x1: float = Field(description="Right edge, in PDF points.")
+    y1: float = Field(description="Top edge, in PDF points.")
+    x_edges: list[float] = Field(default_factory=list, description="Left edge of each character, then the right edge of the last.")
+
+
 class TotalMismatch(_Model):
     """A total in a table or workbook that does not equal the sum of its parts."""
 
@@ -178,6 +190,9 @@ class Document(_Model):
     total_mismatches: list[TotalMismatch] = Field(
         default_factory=list, description="Totals that do not equal the sum of their parts (Excel cost models).",
     )
+    text_boxes: list[TextBox] = Field(
+        default_factory=list, description="Where the lines of OCR'd pages lie on the page image; empty for text layers.",
+    )
     warnings: list[str] = Field(default_factory=list, description="Quality warnings, e.g. 'page 4 has no text layer'.")
     metadata: dict[str, str] = Field(default_factory=dict, description="PDF metadata (author, producer, …) and parser facts.")
     parser: str = Field(default="", description="Name and version of the parser that produced the document.")
@@ -198,6 +213,20 @@ class Document(_Model):
                 if found is None or len(loc.span) < len(found.span):
                     found = loc
         return found
+
+    def boxes_for(self, start: int, end: int) -> list[tuple[int, float, float, float, float]]:
+        """The boxes (page, x0, y0, x1, y1 in PDF points) covering ``text[start:end]`` on OCR'd pages, line by line."""
+        out = []
+        for box in self.text_boxes:
+            a, b = max(start, box.span.start), min(end, box.span.end)
+            if a >= b:
+                continue
+            edges = box.x_edges
+            i, j = a - box.span.start, b - box.span.start
+            x0 = edges[i] if i < len(edges) else box.x0
+            x1 = edges[j] if j < len(edges) else box.x1
+            out.append((box.page, x0, box.y0, x1, box.y1))
+        return out
 
     def section_at(self, offset: int) -> Section | None:
         """Return the innermost section holding character ``offset``, if any."""

@@ -296,7 +296,7 @@ class Store:
 
 
 def _document_row(doc: Document, stored_path: str | None, source: Path | None) -> DocumentRow:
-    structure = doc.model_dump(mode="json", include={"sections", "sentences", "tables", "references", "locations", "total_mismatches"})
+    structure = doc.model_dump(mode="json", include={"sections", "sentences", "tables", "references", "locations", "total_mismatches", "text_boxes"})
     return DocumentRow(
         id=doc.id, filename=doc.filename, kind=doc.kind.value, kind_source=doc.kind_source, title=doc.title,
         media_type=doc.media_type, page_count=doc.page_count, parser=doc.parser, schema_version=SCHEMA_VERSION,

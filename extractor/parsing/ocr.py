@@ -406,6 +406,34 @@ def _use(page: RawPage, result: OcrPage, *, has_layer: bool) -> None:
         page.char_boxes = result.char_boxes
 
 
+def text_boxes(page: RawPage, page_text: str) -> list[tuple[int, int, tuple[float, float, float, float], list[float]]]:
+    """Where each OCR'd line of ``page`` lies in its laid-out text: (start, end, line box, character x-edges).
+
+    Lines are found in reading order from where the last one ended (layout keeps a line's words as OCR read them);
+    a line that cannot be found verbatim (its text rejoined across a hyphen, or normalised) is left without a box.
+    """
+    if not page.char_boxes:
+        return []
+    out = []
+    cursor = 0
+    for line, boxes in zip(page.lines, page.char_boxes):
+        text = line.text.strip()
+        if not text or len(boxes) != len(line.text):
+            continue
+        at = page_text.find(text, cursor)
+        if at < 0:
+            at = page_text.find(text)  # a line the layout moved (another column)
+            if at < 0:
+                continue
+        else:
+            cursor = at + len(text)
+        lead = len(line.text) - len(line.text.lstrip())
+        chars = boxes[lead : lead + len(text)]
+        edges = [b[0] for b in chars] + [chars[-1][2]]
+        out.append((at, at + len(text), (line.x0, line.y0, line.x1, line.y1), edges))
+    return out
+
+
 # --- what the pipeline tells the user --------------------------------------------------------------------------
 
 

@@ -228,6 +228,8 @@ def test_service_uploads_real_scans_are_read_by_ocr(service: World, shared_pdfs:
                          supplier="acme")
     doc = service.get("eva", f"/documents/{job['doc_id']}").json()
     assert doc["pages"][0]["text"].strip() and doc["pages"][0]["ocr_confidence"] > 0.5
+    stored = service.services.store.get_document(job["doc_id"])
+    assert stored.text_boxes and all(stored.text[b.span.start : b.span.end].strip() for b in stored.text_boxes)  # kept for highlights
     assert any("OCR" in w for w in doc["warnings"])
 
 

@@ -96,6 +96,22 @@ def test_ocr_words_have_boxes_where_they_were_drawn_and_a_box_per_character(tmp_
 
 
 @needs_engine
+def test_ocr_a_quote_on_a_scan_has_boxes_to_highlight_where_it_was_drawn(tmp_path: Path) -> None:
+    doc = parse_file(scan_pdf(tmp_path / "scan.pdf"))
+    assert len(doc.text_boxes) == len(LINES)
+    for box in doc.text_boxes:
+        assert len(box.x_edges) == len(box.span) + 1 and box.x_edges == sorted(box.x_edges)
+    start = doc.text.index("length of stay")
+    ((page, x0, y0, x1, y1),) = doc.boxes_for(start, start + len("length of stay"))
+    line = next(b for b in doc.text_boxes if b.span.start <= start < b.span.end)
+    assert page == 1 and line.x0 + 60 < x0 < x1 < line.x1 - 40  # inside its line, well right of its start
+    assert (y0, y1) == (line.y0, line.y1)
+    assert 0.18 < (x1 - x0) / (line.x1 - line.x0) < 0.36  # "length of stay" is about a quarter of its line
+    sentence = next(s for s in doc.sentences if "twelve months" in s.text)
+    assert len(doc.boxes_for(sentence.span.start, sentence.span.end)) == 1
+
+
+@needs_engine
 def test_ocr_a_tiny_page_time_limit_is_a_warning_not_a_crash(tmp_path: Path) -> None:
     doc = parse_file(scan_pdf(tmp_path / "scan.pdf"), settings=ParsingSettings(ocr_timeout_s=0.01))
     assert doc.pages[0].ocr_confidence is None
