@@ -39,6 +39,7 @@ from extractor.schema import (
     Passage,
     Quantity,
     ReviewDecision,
+    SourceType,
     Stance,
     SupportLink,
     VBPDomain,
@@ -108,6 +109,19 @@ EVIDENCE_LABELS: dict[EvidenceLevel, str] = {
     EvidenceLevel.expert_opinion: "Expert opinion / survey",
     EvidenceLevel.none: "No study design stated",
 }
+
+SOURCE_LABELS: dict[SourceType, str] = {
+    SourceType.peer_reviewed: "Peer-reviewed publication",
+    SourceType.regulatory_or_statistic: "Regulator, NICE or national statistic",
+    SourceType.supplier_commissioned: "Supplier-commissioned evaluation",
+    SourceType.own_survey: "Supplier's own survey",
+    SourceType.data_on_file: "Data on file (unpublished, the supplier's)",
+    SourceType.expert_opinion: "Expert opinion",
+    SourceType.unknown: "Source of unknown standing",
+    SourceType.none: "No source cited",
+}
+SUPPLIER_SOURCES: frozenset[SourceType] = frozenset({SourceType.supplier_commissioned, SourceType.own_survey, SourceType.data_on_file})
+"""Sources the supplier itself stands behind: evidence an evaluator cannot check independently."""
 
 WEAK_EVIDENCE: frozenset[EvidenceLevel] = frozenset(
     {EvidenceLevel.case_series, EvidenceLevel.bench, EvidenceLevel.expert_opinion, EvidenceLevel.none}
@@ -390,6 +404,8 @@ def _claim_row(item: ClaimEvidence, *, threshold: float) -> dict:
         "quantities": [_quantity(q) for q in c.quantities],
         "evidence_level": c.evidence_level.value,
         "evidence_label": EVIDENCE_LABELS[c.evidence_level],
+        "source_type": c.source_type.value,
+        "source_label": SOURCE_LABELS[c.source_type],
         "hedged": c.hedged,
         "offer_fact": c.offer_fact,
         "citations": [{"marker": cit.marker, "keys": list(cit.keys)} for cit in c.citations],
@@ -868,7 +884,16 @@ def _claim_findings(item: ClaimEvidence, threshold: float) -> list[tuple[Finding
             "Add the missing entry to the reference list, or correct the citation number.",
             {"markers": unresolved},
         ))
-    if c.citations and c.category in WEAK_EVIDENCE_CATEGORIES and c.evidence_level in WEAK_EVIDENCE:
+    if c.citations and c.category in WEAK_EVIDENCE_CATEGORIES and c.source_type in SUPPLIER_SOURCES:
+        out.append(_finding(
+            FindingKind.weak_evidence, item,
+            f"The claim about {CATEGORY_LABELS[c.category].lower()} rests on the supplier's own material: "
+            f"{SOURCE_LABELS[c.source_type].lower()}, which an evaluator cannot check independently.",
+            "Cite independent evidence (a peer-reviewed study, a published or NHS audit), or supply the full report with its "
+            "methods so that it can be appraised.",
+            {"evidence_level": c.evidence_level.value, "source_type": c.source_type.value}))
+    elif (c.citations and c.category in WEAK_EVIDENCE_CATEGORIES and c.evidence_level in WEAK_EVIDENCE
+          and c.source_type is not SourceType.regulatory_or_statistic):  # a national statistic needs no study design
         if c.evidence_level is EvidenceLevel.none:
             message = "The study design behind this claim cannot be told from its source."
             fix = "Say what kind of study the source is (trial, cohort, audit) and cite the full paper or report."

@@ -14,7 +14,7 @@ from bisect import bisect_right
 from collections import Counter
 from dataclasses import dataclass, field
 
-from extractor.design import design_of_document, design_of_text, strongest
+from extractor.design import best_source, design_of_document, design_of_text, source_of_text, strongest
 from extractor.domains import domain_for
 from extractor.schema import (
     Citation,
@@ -26,6 +26,7 @@ from extractor.schema import (
     EvidenceLevel,
     Quantity,
     QuantityKind,
+    SourceType,
     Sentence,
     Span,
 )
@@ -228,6 +229,7 @@ def extract_claims(doc: Document) -> ExtractionResult:
     paper = doc.kind is DocumentKind.clinical_paper
     doc_design = design_of_document(doc)
     ref_design = {r.key: design_of_text(r.text) for r in doc.references}
+    ref_source = {r.key: source_of_text(r.text) for r in doc.references}
     ref_keys = set(ref_design)
     passage_starts = [p.span.start for p in doc.passages]
     product = product_name(doc) if not paper else ""
@@ -264,6 +266,7 @@ def extract_claims(doc: Document) -> ExtractionResult:
         citations = find_citations(quote, span.start, ref_keys)
         cited = [ref_design.get(k, EvidenceLevel.none) for c in citations for k in c.keys]
         level = strongest([lv for lv in cited if lv is not EvidenceLevel.none]) if cited else doc_design
+        sources = [ref_source.get(k, SourceType.unknown) for c in citations for k in c.keys] or ([SourceType.unknown] if citations else [])
         fields = claim_fields(quote, product=product, pico=pico if not sentence.in_table else None)
         if sentence.in_table:  # a row's label names what it measures ("Total cost per patient stay")
             fields["outcome"] = re.split(r"\t|\|", quote.strip("| "))[0].strip()
@@ -284,6 +287,7 @@ def extract_claims(doc: Document) -> ExtractionResult:
             hedged=bool(HEDGE.search(quote)),
             citations=citations,
             evidence_level=level,
+            source_type=best_source(sources),
             extractor=EXTRACTOR_NAME,
             extractor_version=EXTRACTOR_VERSION,
             confidence=round(min(score, 1.0), 3),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from extractor.schema import Document, DocumentKind, EvidenceLevel
+from extractor.schema import Document, DocumentKind, EvidenceLevel, SourceType
 
 # Strongest first: when a text names several designs, the first listed wins.
 _DESIGNS: list[tuple[EvidenceLevel, re.Pattern[str]]] = [
@@ -40,3 +40,37 @@ def design_of_document(doc: Document) -> EvidenceLevel:
 def strongest(levels: list[EvidenceLevel]) -> EvidenceLevel:
     """The strongest of several evidence levels (``none`` when the list is empty)."""
     return min(levels, key=STRENGTH.__getitem__, default=EvidenceLevel.none)
+
+
+# Who is behind a reference, checked in this order: the supplier's own material first (a "data on file" report of a
+# trial is still the supplier's), then national bodies, then the marks of a journal article.
+_SOURCES: list[tuple[SourceType, re.Pattern[str]]] = [
+    (SourceType.supplier_commissioned, re.compile(r"(?:supplier|manufacturer|industry|company)[- ](?:commissioned|funded|sponsored)|commissioned by (?:the )?(?:supplier|manufacturer|company)|"
+                                                  r"(?:funded|sponsored) by (?:the )?(?:supplier|manufacturer|company)", re.I)),
+    (SourceType.own_survey, re.compile(r"\b(?:surveys?|questionnaires?)\b.*\bdata on file\b|\bdata on file\b.*\b(?:surveys?|questionnaires?)\b|\b(?:user|customer|nurse|staff|patient) "
+                                       r"(?:experience |satisfaction |preference )?surveys?\b", re.I)),
+    (SourceType.data_on_file, re.compile(r"\bdata on file\b|\binternal (?:report|analysis|data)\b|\bunpublished\b", re.I)),
+    (SourceType.regulatory_or_statistic, re.compile(
+        r"\b(?:MHRA|NICE|NHS England|NHS Digital|NHS Supply Chain|UKHSA|Public Health England|Office for National Statistics|ONS|"
+        r"GIRFT|Getting It Right First Time|Care Quality Commission|CQC|FDA|EMA|WHO|World Health Organization|Department of Health|"
+        r"National Audit Office|NHS Resolution)\b|national (?:statistics|audit|survey|prevalence)|\bguideline\b", re.I)),
+    (SourceType.expert_opinion, re.compile(r"expert opinion|consensus statement|position statement|editorial", re.I)),
+    (SourceType.peer_reviewed, re.compile(r"\b(?:19|20)\d{2}\s*[;,]\s*\d+\s*(?:\(\d+\))?\s*:\s*[A-Za-z]?\d+|\bdoi\b|10\.\d{4,9}/|"
+                                          r"\b(?:J|Journal|Lancet|BMJ|JAMA|N Engl J Med|PLoS|BMC|Ann|Am J|Br J|Eur J)\b.*\b(?:19|20)\d{2}\b", re.I)),
+]
+_SOURCE_RANK = {t: i for i, t in enumerate([SourceType.peer_reviewed, SourceType.regulatory_or_statistic, SourceType.supplier_commissioned,
+                                            SourceType.own_survey, SourceType.data_on_file, SourceType.expert_opinion,
+                                            SourceType.unknown, SourceType.none])}
+
+
+def source_of_text(text: str) -> SourceType:
+    """Who is behind a reference-list entry, from its wording; ``unknown`` when it does not say."""
+    for kind, pattern in _SOURCES:
+        if pattern.search(text):
+            return kind
+    return SourceType.unknown
+
+
+def best_source(types: list[SourceType]) -> SourceType:
+    """The most independent of the sources a claim cites (``none`` when it cites nothing)."""
+    return min(types, key=_SOURCE_RANK.__getitem__, default=SourceType.none)

@@ -320,6 +320,19 @@ class EvidenceLevel(str, Enum):
     none = "none"
 
 
+class SourceType(str, Enum):
+    """Who stands behind the source a claim rests on, most independent first (beside its study design)."""
+
+    peer_reviewed = "peer_reviewed"  # a paper in a journal (volume, pages or DOI)
+    regulatory_or_statistic = "regulatory_or_statistic"  # a regulator's, NICE's, NHS England's or a national statistic
+    supplier_commissioned = "supplier_commissioned"  # an evaluation the supplier paid for
+    own_survey = "own_survey"  # the supplier's survey of its users
+    data_on_file = "data_on_file"  # the supplier's unpublished analysis
+    expert_opinion = "expert_opinion"
+    unknown = "unknown"  # cited, but who is behind it cannot be told
+    none = "none"  # nothing cited
+
+
 class Citation(_Model):
     """A citation marker in a claim and the reference it resolves to."""
 
@@ -361,6 +374,11 @@ class Claim(_Model):
     )
     citations: list[Citation] = Field(default_factory=list, description="Citation markers and the references they resolve to.")
     evidence_level: EvidenceLevel = Field(default=EvidenceLevel.none, description="Study design behind the claim.")
+    source_type: SourceType = Field(
+        default=SourceType.none,
+        description="Who stands behind the best source the claim cites: peer-reviewed, regulatory or national statistic, "
+                    "supplier-commissioned, the supplier's own survey or data on file, expert opinion, unknown, or none cited.",
+    )
     extractor: str = Field(description="Registry name of the extractor, e.g. 'claims.rules.v1'.")
     extractor_version: str = Field(default="", description="Version of the extractor's code or weights.")
     prompt_version: str | None = Field(default=None, description="Prompt name and version for LLM extractors.")

@@ -40,6 +40,7 @@ from extractor.schema import (
     QuantityKind,
     ReviewDecision,
     Span,
+    SourceType,
     Stance,
     SupportLink,
     SupportStatus,
@@ -539,3 +540,35 @@ def test_reports_claims_have_readable_references_beside_their_ids(submission: di
     assert f'title="{by_page[0].claim.id}">KT-p1-#1</span>' in page
     pre = precheck("Acme", [DOCS[SUB]], list(submission.values()), generated_at=NOW)
     assert all(f["ref"] == refs[f["claim_id"]] for g in pre["groups"] for f in g["findings"] if f["claim_id"])
+
+
+@pytest.mark.parametrize(("source", "weak"), [
+    (SourceType.data_on_file, True), (SourceType.own_survey, True), (SourceType.supplier_commissioned, True),
+    (SourceType.regulatory_or_statistic, False), (SourceType.peer_reviewed, False),
+])
+def test_reports_evidence_is_graded_by_who_stands_behind_the_cited_source(source: SourceType, weak: bool) -> None:
+    # a national statistic states no study design, and is not weak for it; the supplier's own material is weak even as a "trial"
+    level = EvidenceLevel.none if source is SourceType.regulatory_or_statistic else EvidenceLevel.rct
+    claim = make_claim("c-src", "Kelvo cut infection by 40% [1].", ClaimCategory.outcome, citations=[cite("[1]", "1")],
+                       level=level).model_copy(update={"source_type": source})
+    report = precheck("Acme", [DOCS[SUB]], [item(claim)], generated_at=NOW)
+    found = next(g for g in report["groups"] if g["kind"] == "weak_evidence")["findings"]
+    assert bool(found) is weak
+    if weak:
+        assert "the supplier's own material" in found[0]["message"] and found[0]["details"]["source_type"] == source.value
+    row = _claims(worksheet("Acme", "T", [DOCS[SUB]], [item(claim)], generated_at=NOW))[0]
+    assert row["source_type"] == source.value and row["source_label"]
+
+
+def test_reports_source_types_of_reference_entries() -> None:
+    from extractor.design import best_source, source_of_text
+
+    assert source_of_text("1. Data on file. Veloxa premature failure: pooled evaluations. Marlow, 2024.") is SourceType.data_on_file
+    assert source_of_text("2. Marlow. Supplier-commissioned before-and-after audit in two trusts. Data on file, 2024.") \
+        is SourceType.supplier_commissioned
+    assert source_of_text("3. Data on file. Nurse preference survey. Marlow, 2023.") is SourceType.own_survey
+    assert source_of_text("4. NHS England. National Wound Care Strategy: prevalence statistics, 2023.") is SourceType.regulatory_or_statistic
+    assert source_of_text("5. Yang HM, et al. Outcomes of a stent. Korean Circ J 2017;47(6):898-906.") is SourceType.peer_reviewed
+    assert source_of_text("6. Acme Ltd. Product brochure.") is SourceType.unknown
+    assert best_source([SourceType.data_on_file, SourceType.peer_reviewed]) is SourceType.peer_reviewed
+    assert best_source([]) is SourceType.none
