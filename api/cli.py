@@ -206,7 +206,7 @@ def extract(
             table.add_row(c.location or str(c.page), c.direction.value, c.evidence_level.value, numbers, _short(quote, 240))
         out.print(table)
     for total in doc.total_mismatches:
-        out.print(f"[yellow]total does not add up:[/] {total.note}", highlight=False)
+        out.print(f"[yellow]does not add up:[/] {total.note}", highlight=False)
 
 
 @app.command()

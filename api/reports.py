@@ -173,8 +173,9 @@ FINDING_TITLES: dict[FindingKind, tuple[str, str]] = {
         "The number in the claim differs from the one in (or recomputed from) the paper it rests on.",
     ),
     FindingKind.total_mismatch: (
-        "Totals that do not add up",
-        "A total in the submission's own table or cost model differs from the sum of the figures it totals.",
+        "Figures that do not add up",
+        "A total in the submission's own table or cost model differs from the sum of the figures it totals, or a "
+        "percentage differs from its own count over its denominator.",
     ),
     FindingKind.contradicted: ("Claims the source contradicts", "A passage of the evidence says the opposite of the claim."),
     FindingKind.no_source: ("Claims with no source", "The claim cites nothing, so an evaluator cannot check it."),
@@ -845,7 +846,8 @@ def _claim_findings(item: ClaimEvidence, threshold: float) -> list[tuple[Finding
     for total in c.total_mismatches:
         out.append(_finding(
             FindingKind.total_mismatch, item, total.note + ".",
-            f"Correct the total or the figures it adds up (at {total.location}) so that the cost model is consistent.",
+            (f"Correct the total or the figures it adds up (at {total.location}) so that the cost model is consistent." if total.kind == "total"
+             else "Correct the percentage or the count it is given for, so that they agree."),
             {"location": total.location, "stated": total.stated, "computed": total.computed, "parts": total.parts},
         ))
     status, link = support_status(item.links, threshold=threshold)
@@ -924,7 +926,7 @@ def _unit(unit: str | None) -> str:
 
 _PHRASES: dict[FindingKind, tuple[str, str]] = {
     FindingKind.numeric_mismatch: ("number does not match its source", "numbers do not match their source"),
-    FindingKind.total_mismatch: ("total does not add up", "totals do not add up"),
+    FindingKind.total_mismatch: ("figure does not add up", "figures do not add up"),
     FindingKind.source_not_supplied: ("cited source was not supplied", "cited sources were not supplied"),
     FindingKind.contradicted: ("claim is contradicted by its source", "claims are contradicted by their source"),
     FindingKind.no_source: ("claim has no source", "claims have no source"),

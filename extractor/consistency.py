@@ -1,4 +1,5 @@
-"""A submission's own arithmetic: totals in its tables that do not equal the sum of the rows they total.
+"""A submission's own arithmetic: totals in its tables that do not equal the sum of the rows they total, and
+percentages that are not their count over its denominator ("12 of 200 (7%)").
 
 Workbooks are checked cell by cell when they are read (``extractor.parsing.excel``), where each formula names its
 range. A PDF, Word or Markdown table names nothing, so the check here is precision-first and for money only (means and
@@ -94,3 +95,40 @@ def _shown(value: float, unit: str, decimals: int) -> str:
     scale = {"k": 1e3, "m": 1e6}.get(suffix, 1)
     number = f"{abs(value) / scale:,.{decimals}f}"
     return ("-" if value < 0 else "") + currency + number + suffix
+
+
+# "12 of 200 (6%)", "12/200 (6.0%)", "12 of 200 patients (6%)": a count, its denominator and the percentage given for them
+_PERCENT_OF = re.compile(
+    r"(?<![\d.,])(?P<n>\d{1,3}(?:,\d{3})+|\d+)\s*(?:/|of|out of)\s*(?P<d>\d{1,3}(?:,\d{3})+|\d+)"
+    r"(?:\s+[a-z][a-z-]*){0,2}\s*\(\s*(?P<p>\d{1,3}(?:\.\d+)?)\s?%"
+)
+
+
+def percent_checks(doc: Document) -> list[TotalMismatch]:
+    """Percentages in a supplier's document that are not their count over its denominator, beyond rounding.
+
+    A percentage written with d decimals may be rounded or cut: it is consistent within one unit of its last digit
+    (12/200 = 6.0% may be written 6% or 6.0%; 1/3 may be written 33% or 34%). A paper's figures are evidence, not the
+    offer, and are not checked.
+    """
+    if doc.kind is DocumentKind.clinical_paper:
+        return []
+    out: list[TotalMismatch] = []
+    for m in _PERCENT_OF.finditer(doc.text):
+        n, d = float(m.group("n").replace(",", "")), float(m.group("d").replace(",", ""))
+        if d <= 0 or n > d:
+            continue
+        stated = float(m.group("p"))
+        decimals = len(m.group("p").split(".")[1]) if "." in m.group("p") else 0
+        computed = 100 * n / d
+        if abs(computed - stated) <= 10 ** -decimals + 1e-9:
+            continue
+        page = doc.page_at(m.start())
+        start = m.start("p")
+        shown = f"{computed:.{max(decimals, 1)}f}%"
+        out.append(TotalMismatch(
+            kind="percent", label=m.group(0)[:120] + ")", location=f"p. {page}", span=Span(start=start, end=m.end()), page=page,
+            stated=stated, computed=round(computed, 3), parts=[m.group("n"), m.group("d")],
+            note=f"'{m.group(0)})' (p. {page}) gives {m.group('p')}%, but {m.group('n')} of {m.group('d')} is {shown}",
+        ))
+    return out

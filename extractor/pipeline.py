@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from extractor import __version__
-from extractor.consistency import table_totals
+from extractor.consistency import percent_checks, table_totals
 from extractor.errors import EmptyFileError, LimitExceededError, UnsupportedFileTypeError
 from extractor.parsing import structure
 from extractor.parsing.assemble import PAGE_SEP, Block, assemble
@@ -105,6 +105,10 @@ def parse_file(
     if "spreadsheet" not in read.media_type and "ms-excel" not in read.media_type:  # workbooks check their own ranges
         doc.total_mismatches = table_totals(doc)  # tables that name no ranges: checked row by row
         doc.warnings += [f"page {m.page}: {m.note}" for m in doc.total_mismatches]
+    if doc.kind is not DocumentKind.clinical_paper:
+        percents = percent_checks(doc)
+        doc.total_mismatches += percents
+        doc.warnings += [m.note for m in percents]
     for number, confidence in read.ocr_confidence.items():
         doc.pages[number - 1].ocr_confidence = confidence
     for number, start, end, (x0, y0, x1, y1), edges in read.text_boxes:

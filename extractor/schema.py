@@ -131,8 +131,10 @@ class TextBox(_Model):
 
 
 class TotalMismatch(_Model):
-    """A total in a table or workbook that does not equal the sum of its parts."""
+    """A figure of the submission that its own numbers contradict: a total that is not the sum of its parts, or a
+    percentage that is not its count over its denominator."""
 
+    kind: str = Field(default="total", description="'total' (a sum of parts) or 'percent' ('12 of 200 (7%)': 12/200 is 6.0%).")
     label: str = Field(description="The total's row or column label, e.g. 'Total whole-life cost'.")
     location: str = Field(description="Where the total is, e.g. 'Whole-life cost!G12'.")
     span: Span = Field(description="Where the stated total lies in Document.text.")

@@ -494,7 +494,7 @@ def test_reports_total_that_does_not_add_up_is_a_high_finding_in_precheck_and_wo
     assert finding["severity"] == "high" and finding["claim_id"] == "c-total"
     assert "£5,500" in finding["message"] and "£5,000" in finding["message"]
     assert finding["details"]["stated"] == 5500 and finding["details"]["computed"] == 5000
-    assert report["readiness"]["verdict"] == Readiness.not_ready.value and "1 total does not add up" in report["readiness"]["headline"]
+    assert report["readiness"]["verdict"] == Readiness.not_ready.value and "1 figure does not add up" in report["readiness"]["headline"]
     sheet = worksheet("Acme", "T", [DOCS[SUB]], [item(claim)], generated_at=NOW)
     rows = list(csv.DictReader(io.StringIO(worksheet_csv(sheet))))
     assert rows[0]["location"] == "Whole-life cost!A5:D5" and "sum to £5,000" in rows[0]["total_mismatch"]

@@ -66,3 +66,19 @@ def test_consistency_what_cannot_be_read_or_does_not_add_is_never_reported(tmp_p
     paper = tmp_path / "paper.md"
     paper.write_text("# Results\n\n" + BID)
     assert parse_file(paper, kind="clinical_paper").total_mismatches == []  # a paper's tables are evidence, not the offer
+
+
+def test_consistency_a_percentage_that_is_not_its_count_over_its_denominator_is_flagged(tmp_path: Path) -> None:
+    doc = _parse(tmp_path, "# Outcomes\n\nPhlebitis occurred in 12 of 200 patients (9%) with Veloxa, against 22 of 200 (11%) "
+                           "with standard cannulas; 1 of 3 sites (33%) reported delays.\n")
+    (m,) = [t for t in doc.total_mismatches if t.kind == "percent"]  # 22/200 is 11.0% and 1/3 is 33.3%: both right
+    assert (m.stated, m.computed) == (9, 6.0) and m.parts == ["12", "200"]
+    assert m.note == "'12 of 200 patients (9%)' (p. 1) gives 9%, but 12 of 200 is 6.0%"
+    assert any(m.note in w for w in doc.warnings)
+    claim = next(c for c in extract_claims(doc).claims if "Phlebitis" in c.quote)
+    assert claim.total_mismatches == [m]
+
+
+def test_consistency_rounding_and_truncation_are_not_slips(tmp_path: Path) -> None:
+    doc = _parse(tmp_path, "Re-sites fell in 2 of 3 wards (66%), 1 of 6 (16.7%), 7/9 (78%) and 45 of 1,012 cannulae (4.4%).\n")
+    assert [t for t in doc.total_mismatches if t.kind == "percent"] == []
