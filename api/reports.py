@@ -495,6 +495,8 @@ def _explain_support(status: SupportStatus, link: SupportLink | None, item: Clai
         return f"A passage of {where}, which the claim cites, supports it (score {score})."
     if status is SupportStatus.supported_other_source:
         return f"A passage of {where}, which the claim does not cite, supports it (score {score}); no cited source does."
+    if link.stance is Stance.not_enough_info:  # its score is the certainty that it settles nothing: not shown as a score
+        return f"{len(item.links)} passage(s) checked, none supports or contradicts the claim; the closest is in {where}."
     return f"{len(item.links)} passage(s) checked, none supports the claim; the closest is in {where} ({link.stance.value}, score {score})."
 
 
@@ -1060,14 +1062,19 @@ def _count_table(title: str, counts: dict[str, int], labels: Mapping[str, str] |
     return f'<table><thead><tr><th>{_e(title)}</th><th class="n">Claims</th></tr></thead><tbody>{rows}</tbody></table>'
 
 
+_DECIDED = {SupportStatus.supported.value, SupportStatus.supported_other_source.value, SupportStatus.contradicted.value}
+
+
 def _link_html(title: str, ref: dict | None) -> str:
     if ref is None:
         return ""
     where = _e(ref["document"]) + (f", p. {_e(ref['page'])}" if ref.get("page") else "")
     cited = "cited by the claim" if ref["cited"] else "not cited by the claim"
     excerpt = f'<blockquote class="source">{_e(ref["excerpt"])}</blockquote>' if ref.get("excerpt") else ""
-    return (f'<div class="block"><h4>{_e(title)}</h4><div>{where} · {_e(ref["stance"].replace("_", " "))}, '
-            f'score {ref["score"]:.2f} · {cited}</div>{excerpt}</div>')
+    # a "not enough information" score is sure the passage settles nothing: printed, it would read as certainty
+    judged = "does not settle the claim" if ref["stance"] == Stance.not_enough_info.value else \
+        f'{_e(ref["stance"].replace("_", " "))}, score {ref["score"]:.2f}'
+    return f'<div class="block"><h4>{_e(title)}</h4><div>{where} · {judged} · {cited}</div>{excerpt}</div>'
 
 
 def _claim_html(r: dict) -> str:
@@ -1096,7 +1103,7 @@ def _claim_html(r: dict) -> str:
         '<dl class="fields">' + "".join(f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>" for k, v in fields) + "</dl>",
         f'<div class="block"><h4>Verdict: {_e(r["verdict"]["label"])}</h4><div>{_e(r["verdict"]["reason"])}</div></div>',
         f'<div class="block"><h4>Support</h4><div>{_e(s["explanation"])}</div></div>',
-        _link_html("Source passage", s["evidence"]),
+        _link_html("Source passage" if s["status"] in _DECIDED else "Closest passage checked", s["evidence"]),
         _link_html("Counter-evidence", s["counter_evidence"]),
     ]
     for t in r.get("total_mismatches", []):

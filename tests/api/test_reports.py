@@ -572,3 +572,12 @@ def test_reports_source_types_of_reference_entries() -> None:
     assert source_of_text("6. Acme Ltd. Product brochure.") is SourceType.unknown
     assert best_source([SourceType.data_on_file, SourceType.peer_reviewed]) is SourceType.peer_reviewed
     assert best_source([]) is SourceType.none
+
+
+def test_reports_a_passage_that_settles_nothing_is_not_shown_with_a_certain_looking_score() -> None:
+    claim = make_claim("c-nei", "Kelvo cut infection by 40% [1].", ClaimCategory.outcome, citations=[cite("[1]", "1")])
+    sheet = worksheet("Acme", "T", [DOCS[SUB]], [item(claim, [link("c-nei", Stance.not_enough_info, 1.0)])], generated_at=NOW)
+    (row,) = _claims(sheet)
+    assert "score" not in row["support"]["explanation"] and "none supports or contradicts" in row["support"]["explanation"]
+    page = worksheet_html(sheet)
+    assert "Closest passage checked" in page and "does not settle the claim" in page and "score 1.00" not in page
