@@ -101,20 +101,9 @@ def parse_file(
     doc.parser = read.parser or doc.parser
     if kind is not None:
         doc.kind, doc.kind_source = DocumentKind(kind), "user"
-    doc.locations, doc.total_mismatches = read.locations, read.total_mismatches
-    if "spreadsheet" not in read.media_type and "ms-excel" not in read.media_type:  # workbooks check their own ranges
-        doc.total_mismatches = table_totals(doc)  # tables that name no ranges: checked row by row
-        doc.warnings += [f"page {m.page}: {m.note}" for m in doc.total_mismatches]
-    if doc.kind is not DocumentKind.clinical_paper:
-        percents = percent_checks(doc)
-        doc.total_mismatches += percents
-        doc.warnings += [m.note for m in percents]
-    for number, confidence in read.ocr_confidence.items():
-        doc.pages[number - 1].ocr_confidence = confidence
-    for number, start, end, (x0, y0, x1, y1), edges in read.text_boxes:
-        offset = doc.pages[number - 1].offset
-        doc.text_boxes.append(TextBox(page=number, span=Span(start=offset + start, end=offset + end), x0=x0, y0=y0, x1=x1, y1=y1,
-                                      x_edges=[round(x, 2) for x in edges]))
+    doc.locations = read.locations
+    _own_arithmetic(doc, read)
+    _ocr_facts(doc, read)
     media_type, metadata, warnings, page_count = read.media_type, read.metadata, read.warnings, read.page_count
     doc.media_type = media_type
     doc.page_count = page_count
@@ -122,6 +111,30 @@ def parse_file(
     doc.warnings = warnings + doc.warnings
     doc.title = _title(metadata, doc, read.blocks)
     return doc
+
+
+def _own_arithmetic(doc: Document, read: Read) -> None:
+    """The document's figures checked against its own numbers: totals against their parts (a workbook's were checked
+    cell by cell as it was read; other tables row by row) and percentages against their counts."""
+    doc.total_mismatches = list(read.total_mismatches)
+    if "spreadsheet" not in read.media_type and "ms-excel" not in read.media_type:
+        totals = table_totals(doc)
+        doc.total_mismatches += totals
+        doc.warnings += [f"page {m.page}: {m.note}" for m in totals]
+    if doc.kind is not DocumentKind.clinical_paper:
+        percents = percent_checks(doc)
+        doc.total_mismatches += percents
+        doc.warnings += [m.note for m in percents]
+
+
+def _ocr_facts(doc: Document, read: Read) -> None:
+    """Each OCR'd page's confidence, and where its lines lie on the page image (page-local offsets made global)."""
+    for number, confidence in read.ocr_confidence.items():
+        doc.pages[number - 1].ocr_confidence = confidence
+    for number, start, end, (x0, y0, x1, y1), edges in read.text_boxes:
+        offset = doc.pages[number - 1].offset
+        doc.text_boxes.append(TextBox(page=number, span=Span(start=offset + start, end=offset + end), x0=x0, y0=y0, x1=x1, y1=y1,
+                                      x_edges=[round(x, 2) for x in edges]))
 
 
 def _read_pdf_file(path: Path, name: str, password: str | None, settings: ParsingSettings) -> Read:
