@@ -32,6 +32,7 @@ from extractor.schema import (
     SCHEMA_VERSION,
     Claim,
     ClaimCategory,
+    ClaimVerdict,
     Decision,
     EvidenceLevel,
     NumericCheck,
@@ -58,6 +59,7 @@ from retrieval.checking.verdicts import (
 
 WORKSHEET_SCHEMA = "vbp.worksheet.v1"
 PRECHECK_SCHEMA = "vbp.precheck.v1"
+COMPARISON_SCHEMA = "vbp.comparison.v1"
 
 """A link counts towards a claim's support status only when its stance score is at least this."""
 EXCERPT_CHARS = 500
@@ -1247,3 +1249,71 @@ def precheck_html(report: dict) -> str:
     body.append(f"<p>{_e(report['rules']['precheck'])}</p>")
     body.append(f"<p><strong>Marketing only.</strong> {_e(report['rules']['marketing_only'])}</p></section>")
     return _page(f"VBP pre-check: {report['supplier']}", body, report)
+
+
+# --- the tender-wide comparison ---------------------------------------------------------------------
+
+COMPARED_VERDICTS = (ClaimVerdict.supported, ClaimVerdict.contradicted, ClaimVerdict.numbers_differ,
+                     ClaimVerdict.not_enough_info, ClaimVerdict.not_checked)
+
+
+def comparison(tender: str, suppliers: list[tuple[str, str, list[ClaimEvidence]]], *, generated_at: datetime,
+               threshold: float = SUPPORT_THRESHOLD) -> dict:
+    """Every supplier of a tender side by side, by VBP domain: claims, their verdicts and how many were reviewed.
+
+    Args:
+        tender: The tender's name for the header.
+        suppliers: ``(supplier id, name, claims of its submissions)`` for each supplier.
+
+    Returns:
+        ``{"schema", "report", "generated_at", "tender", "domains", "suppliers"}``; each supplier has its totals and, for
+        every domain in a fixed order, ``claims``, ``reviewed``, ``verdicts`` (count per claim-level verdict) and
+        ``figures_not_adding_up``. A domain with no claims is listed with zeros: it is a gap, not an omission.
+    """
+    rows = []
+    for supplier_id, name, items in suppliers:
+        domains = {}
+        for d in DOMAIN_ORDER:
+            mine = [i for i in items if i.claim.domain is d]
+            verdicts = Counter(claim_verdict(i.links, i.passages, threshold=threshold, claim=i.claim).status for i in mine)
+            domains[d.value] = {
+                "claims": len(mine),
+                "reviewed": sum(i.review is not None for i in mine),
+                "verdicts": {v.value: verdicts.get(v, 0) for v in COMPARED_VERDICTS},
+                "figures_not_adding_up": sum(len(i.claim.total_mismatches) for i in mine),
+            }
+        rows.append({
+            "supplier": supplier_id, "name": name, "claims": len(items), "reviewed": sum(i.review is not None for i in items),
+            "empty_domains": [d for d, v in domains.items() if not v["claims"]], "domains": domains,
+        })
+    return {
+        "schema": COMPARISON_SCHEMA, "evidence_schema_version": SCHEMA_VERSION, "report": "comparison",
+        "generated_at": _iso(generated_at), "tender": tender,
+        "domains": [{"domain": d.value, "label": DOMAIN_LABELS[d]} for d in DOMAIN_ORDER],
+        "suppliers": rows,
+    }
+
+
+def comparison_html(report: dict) -> str:
+    """The comparison as one self-contained page: a row per supplier, a column per domain, verdicts in words."""
+    head = "".join(f"<th>{_e(d['label'])}</th>" for d in report["domains"])
+    body = [
+        "<header>", '<p class="kicker">NHS value-based procurement · supplier comparison</p>', f"<h1>{_e(report['tender'])}</h1>",
+        _meta([("Generated", _e(_human_time(report["generated_at"]))), ("Suppliers", str(len(report["suppliers"])))]), "</header>",
+        '<section><table><thead><tr><th>Supplier</th><th class="n">Claims</th><th class="n">Reviewed</th>' + head + "</tr></thead><tbody>",
+    ]
+    for s in report["suppliers"]:
+        cells = []
+        for d in report["domains"]:
+            v = s["domains"][d["domain"]]
+            if not v["claims"]:
+                cells.append('<td class="bad">no evidence</td>')
+                continue
+            parts = [f"{v['claims']} claim{'s' if v['claims'] != 1 else ''}"]
+            parts += [f"{n} {VERDICT_LABELS[ClaimVerdict(k)].lower()}" for k, n in v["verdicts"].items() if n]
+            if v["figures_not_adding_up"]:
+                parts.append(f"{v['figures_not_adding_up']} figure(s) not adding up")
+            cells.append("<td>" + "<br>".join(_e(p) for p in parts) + "</td>")
+        body.append(f"<tr><td>{_e(s['name'])}</td><td class=\"n\">{s['claims']}</td><td class=\"n\">{s['reviewed']}</td>{''.join(cells)}</tr>")
+    body.append("</tbody></table></section>")
+    return _page(f"VBP supplier comparison: {report['tender']}", body, report)

@@ -46,6 +46,28 @@ def worksheet(
     return _render(report, format, csv=reports.worksheet_csv, html=reports.worksheet_html, stem=f"worksheet-{tender_id}-{supplier}")
 
 
+@router.get("/comparison", responses=_REPORT_RESPONSES)
+def comparison(
+    tender_id: str,
+    user: StaffUser,
+    services: ServicesDep,
+    format: Annotated[Literal["json", "html"], Query(description="json or html.")] = "json",
+) -> Response:
+    """Every supplier of the tender side by side by VBP domain: claims, their verdicts, review progress and the figures
+    that do not add up (evaluators assigned to the tender, and admins)."""
+    tender = services.repo.get_tender(user, tender_id)
+    ids = [s["id"] for s in tender["suppliers"]]
+    names = services.repo.supplier_names(ids)
+    suppliers = []
+    for supplier in ids:
+        owners = services.repo.owners(user, tender_id=tender_id, supplier_id=supplier, roles=["submission"])
+        suppliers.append((supplier, names.get(supplier, supplier), evidence_items(services, services.views.views(owners, tender_id=tender_id))))
+    tender_name = f"{tender['title']} ({tender['reference']})" if tender["reference"] else tender["title"]
+    report = reports.comparison(tender_name, suppliers, generated_at=datetime.now(UTC))
+    services.repo.audit(user, "report.comparison", "tender", tender_id, tender_id=tender_id, after={"format": format, "suppliers": len(ids)})
+    return _render(report, format, csv=None, html=reports.comparison_html, stem=f"comparison-{tender_id}")
+
+
 @router.get("/documents/{doc_id}/precheck", responses=_REPORT_RESPONSES)
 def precheck(
     tender_id: str,

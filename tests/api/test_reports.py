@@ -581,3 +581,20 @@ def test_reports_a_passage_that_settles_nothing_is_not_shown_with_a_certain_look
     assert "score" not in row["support"]["explanation"] and "none supports or contradicts" in row["support"]["explanation"]
     page = worksheet_html(sheet)
     assert "Closest passage checked" in page and "does not settle the claim" in page and "score 1.00" not in page
+
+
+def test_reports_comparison_puts_suppliers_side_by_side_by_domain(submission: dict[str, ClaimEvidence]) -> None:
+    from api.reports import comparison, comparison_html
+
+    items = list(submission.values())
+    report = comparison("NHS-2026-001 wound care", [("acme", "Acme <Medical> Ltd", items), ("globex", "Globex", [])], generated_at=NOW)
+    assert [d["domain"] for d in report["domains"]] == [d.value for d in VBPDomain]
+    acme, globex = report["suppliers"]
+    assert acme["claims"] == len(items) == sum(v["claims"] for v in acme["domains"].values())
+    assert acme["reviewed"] == sum(i.review is not None for i in items)
+    for d, v in acme["domains"].items():
+        assert sum(v["verdicts"].values()) == v["claims"]
+    assert sum(v["verdicts"]["contradicted"] for v in acme["domains"].values()) >= 1  # the fixture's contradicted claim
+    assert acme["empty_domains"] == ["supply_chain", "purpose"] and len(globex["empty_domains"]) == len(VBPDomain)
+    page = comparison_html(report)
+    assert "Acme &lt;Medical&gt; Ltd" in page and page.count("no evidence") == 2 + len(VBPDomain) and "<script" not in page

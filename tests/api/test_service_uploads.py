@@ -317,3 +317,14 @@ def test_service_uploads_a_zip_bomb_is_refused_before_it_is_unpacked(tmp_path: P
         _assert_nothing_left(world)
     finally:
         world.close()
+
+
+def test_service_comparison_is_for_staff_and_counts_each_supplier(service: World) -> None:
+    t = service.standard_tender()
+    service.ingest("acme-user", "answer.docx", _word_answer(), role="submission")
+    r = service.get("eva", f"/tenders/{t}/comparison")
+    assert r.status_code == 200, r.text
+    by_id = {s["supplier"]: s for s in r.json()["suppliers"]}
+    assert by_id["acme"]["claims"] >= 1 and by_id["globex"]["claims"] == 0
+    assert "text/html" in service.get("eva", f"/tenders/{t}/comparison?format=html").headers["content-type"]
+    assert service.get("acme-user", f"/tenders/{t}/comparison").status_code == 403  # suppliers never see their rivals
