@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 import zipfile
+from dataclasses import dataclass
 from io import BytesIO
 from pathlib import Path
 
@@ -31,7 +32,12 @@ WORD_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.docu
 EXCEL_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 WORD_MACRO_TYPE = "application/vnd.ms-word.document.macroEnabled.12"
 EXCEL_MACRO_TYPE = "application/vnd.ms-excel.sheet.macroEnabled.12"
-MEDIA_TYPES = {".docx": WORD_TYPE, ".docm": WORD_MACRO_TYPE, ".xlsx": EXCEL_TYPE, ".xlsm": EXCEL_MACRO_TYPE}
+WORKBOOK_TYPES = frozenset({EXCEL_TYPE, EXCEL_MACRO_TYPE})
+
+
+def is_workbook(media_type: str) -> bool:
+    """True for an Excel workbook's media type (its sheets are pages, its totals were checked cell by cell)."""
+    return media_type in WORKBOOK_TYPES
 
 _WORD_MAIN = b"application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"
 _WORD_MACRO_MAIN = b"application/vnd.ms-word.document.macroEnabled.main+xml"
@@ -63,37 +69,21 @@ def read_office(path: Path, data: bytes, name: str, settings: ParsingSettings):
         raise EmptyFileError(name, "the file is empty (0 bytes).", hint="Check the upload or download and send the file again.")
     if data[:8] == _OLE:
         raise _ole_error(data, name)
-    try:
-        archive = zipfile.ZipFile(BytesIO(data))
-        members = archive.infolist()
-    except (zipfile.BadZipFile, ValueError, OSError) as e:
-        raise DamagedFileError(name, f"the file is not a readable Word or Excel file: its ZIP container is damaged ({e}).",
-                               hint=_SAVE_AGAIN, original=e) from None
-    _check_container(archive, members, name, settings)
-    names = {m.filename for m in members}
-    content_types = archive.read("[Content_Types].xml") if "[Content_Types].xml" in names else b""
-    kind = _kind(content_types, names)
-    if kind is None:
-        raise UnsupportedFileTypeError(
-            name, "this is a ZIP archive, not a Word or Excel document (it has no Office content types).",
-            hint="Unpack it and upload the PDF, Word (.docx) or Excel (.xlsx) files it holds, one by one.")
-    if kind in ("pptx", "other-office"):
-        what = "a PowerPoint presentation" if kind == "pptx" else "an Office file of a type that is not read"
-        raise UnsupportedFileTypeError(name, f"this is {what}.", hint="Export it as PDF and upload that file.")
+    box = _open(BytesIO(data), name, settings)
+    kind = box.kind
     warnings: list[str] = []
-    macro = "vbaProject.bin" in " ".join(names) or _WORD_MACRO_MAIN in content_types or b"macroEnabled" in content_types
     expected = "word" if suffix in (".docx", ".docm") else "excel" if suffix in (".xlsx", ".xlsm") else None
     if expected and expected != kind:
         warnings.append(f"the file is named {suffix} but is {'a Word document' if kind == 'word' else 'an Excel workbook'}; it was read as one")
     elif expected is None:
         warnings.append(f"the file is named '{suffix or 'without an extension'}' but is "
                         f"{'a Word document' if kind == 'word' else 'an Excel workbook'}; it was read as one")
-    if macro:
+    if box.macro:
         warnings.append("the file is macro-enabled; its macros were not run (vbp never runs anything inside a file)")
     try:
         if kind == "word":
-            return _word(data, archive, members, content_types, name, settings, started, warnings, macro, Read)
-        return _excel(data, name, settings, started, warnings, macro, Read)
+            return _word(data, box, name, settings, started, warnings, Read)
+        return _excel(data, box, name, settings, started, warnings, Read)
     except DocumentError:
         raise
     except MemoryError as e:
@@ -115,7 +105,7 @@ def _ole_error(data: bytes, name: str) -> DocumentError:
     return UnsupportedFileTypeError(name, f"{what} files are not read.", hint=_SAVE_AGAIN)
 
 
-def _check_container(archive: zipfile.ZipFile, members: list[zipfile.ZipInfo], name: str, settings: ParsingSettings) -> None:
+def _check_container(members: list[zipfile.ZipInfo], name: str, settings: ParsingSettings) -> None:
     """Refuse a container that has too many members or unpacks past the limit, before any member is read."""
     if len(members) > settings.max_office_members:
         raise LimitExceededError(
@@ -133,6 +123,45 @@ def _check_container(archive: zipfile.ZipFile, members: list[zipfile.ZipInfo], n
         raise PasswordRequiredError(name, "members of the Office file's container are encrypted.", hint=_SAVE_AGAIN)
 
 
+@dataclass(slots=True)
+class _Container:
+    """An Office file's ZIP container, checked: its members, content types, which document it holds, any macros."""
+
+    archive: zipfile.ZipFile
+    members: list[zipfile.ZipInfo]
+    content_types: bytes
+    kind: str  # "word" | "excel"
+    macro: bool
+
+
+def _open(source, name: str, settings: ParsingSettings) -> _Container:
+    """Open and check a container (a path or a file object): the limits, then what it holds.
+
+    Raises:
+        DamagedFileError, LimitExceededError, CompressionLimitError, PasswordRequiredError, UnsupportedFileTypeError
+        (a plain ZIP archive, a PowerPoint file, another Office type).
+    """
+    try:
+        archive = zipfile.ZipFile(source)
+        members = archive.infolist()
+    except (zipfile.BadZipFile, ValueError, OSError) as e:
+        raise DamagedFileError(name, f"the file is not a readable Word or Excel file: its ZIP container is damaged ({e}).",
+                               hint=_SAVE_AGAIN, original=e) from None
+    _check_container(members, name, settings)
+    names = {m.filename for m in members}
+    content_types = archive.read("[Content_Types].xml") if "[Content_Types].xml" in names else b""
+    kind = _kind(content_types, names)
+    if kind is None:
+        raise UnsupportedFileTypeError(
+            name, "this is a ZIP archive, not a Word or Excel document (it has no Office content types).",
+            hint="Unpack it and upload the PDF, Word (.docx) or Excel (.xlsx) files it holds, one by one.")
+    if kind in ("pptx", "other-office"):
+        what = "a PowerPoint presentation" if kind == "pptx" else "an Office file of a type that is not read"
+        raise UnsupportedFileTypeError(name, f"this is {what}.", hint="Export it as PDF and upload that file.")
+    macro = any(n.lower().endswith("vbaproject.bin") for n in names) or b"macroEnabled" in content_types
+    return _Container(archive, members, content_types, kind, macro)
+
+
 def _kind(content_types: bytes, names: set[str]) -> str | None:
     if not content_types:
         return None
@@ -145,22 +174,28 @@ def _kind(content_types: bytes, names: set[str]) -> str | None:
     return "other-office"
 
 
-def _word(data, archive, members, content_types, name, settings, started, warnings, macro, Read):
+def _media_type(box: _Container) -> str:
+    if box.kind == "word":
+        return WORD_MACRO_TYPE if box.macro else WORD_TYPE
+    return EXCEL_MACRO_TYPE if box.macro else EXCEL_TYPE
+
+
+def _word(data, box: _Container, name, settings, started, warnings, Read):
     from extractor.parsing.word import read_word
 
-    if macro:  # python-docx opens only .docx: the same parts, without the macro project, under the .docx content type
-        data = _without_macros(archive, members, content_types)
+    if box.macro:  # python-docx opens only .docx: the same parts, without the macro project, under the .docx content type
+        data = _without_macros(box.archive, box.members, box.content_types)
     pages = read_word(data, name, settings, started)
-    return Read(pages.page_texts, pages.blocks, [1] * len(pages.page_texts), 10.0, WORD_MACRO_TYPE if macro else WORD_TYPE,
+    return Read(pages.page_texts, pages.blocks, [1] * len(pages.page_texts), 10.0, _media_type(box),
                 pages.metadata, warnings + pages.warnings, len(pages.page_texts), [], locations=pages.locations,
                 parser=f"parse.docx.v1 ({__version__})")
 
 
-def _excel(data, name, settings, started, warnings, macro, Read):
+def _excel(data, box: _Container, name, settings, started, warnings, Read):
     from extractor.parsing.excel import read_excel
 
     book = read_excel(data, name, settings, started)
-    return Read(book.page_texts, book.blocks, [1] * len(book.page_texts), 10.0, EXCEL_MACRO_TYPE if macro else EXCEL_TYPE,
+    return Read(book.page_texts, book.blocks, [1] * len(book.page_texts), 10.0, _media_type(box),
                 book.metadata, warnings + book.warnings, len(book.page_texts), [], locations=book.locations,
                 total_mismatches=book.total_mismatches, parser=f"parse.xlsx.v1 ({__version__})")
 
@@ -193,27 +228,9 @@ def preflight_office(path: Path, *, settings: ParsingSettings | None = None, fil
         raise EmptyFileError(name, "the file is empty (0 bytes).", hint="Check the file and upload it again.")
     if head == _OLE:
         raise _ole_error(path.read_bytes(), name)
-    try:
-        with zipfile.ZipFile(path) as archive:
-            members = archive.infolist()
-            _check_container(archive, members, name, settings)
-            names = {m.filename for m in members}
-            content_types = archive.read("[Content_Types].xml") if "[Content_Types].xml" in names else b""
-    except (zipfile.BadZipFile, ValueError, OSError) as e:
-        raise DamagedFileError(name, f"the file is not a readable Word or Excel file: its ZIP container is damaged ({e}).",
-                               hint=_SAVE_AGAIN, original=e) from None
-    kind = _kind(content_types, names)
-    macro = "vbaProject.bin" in " ".join(names) or b"macroEnabled" in content_types
-    if kind == "word":
-        return WORD_MACRO_TYPE if macro else WORD_TYPE
-    if kind == "excel":
-        return EXCEL_MACRO_TYPE if macro else EXCEL_TYPE
-    if kind is None:
-        raise UnsupportedFileTypeError(
-            name, "this is a ZIP archive, not a Word or Excel document (it has no Office content types).",
-            hint="Unpack it and upload the PDF, Word (.docx) or Excel (.xlsx) files it holds, one by one.")
-    what = "a PowerPoint presentation" if kind == "pptx" else "an Office file of a type that is not read"
-    raise UnsupportedFileTypeError(name, f"this is {what}.", hint="Export it as PDF and upload that file.")
+    box = _open(path, name, settings)
+    box.archive.close()
+    return _media_type(box)
 
 
 SUFFIX_OF = {WORD_TYPE: ".docx", WORD_MACRO_TYPE: ".docm", EXCEL_TYPE: ".xlsx", EXCEL_MACRO_TYPE: ".xlsm"}
