@@ -1109,7 +1109,7 @@ def _claim_html(r: dict) -> str:
         _link_html("Counter-evidence", s["counter_evidence"]),
     ]
     for t in r.get("total_mismatches", []):
-        parts.append(f'<div class="block"><h4>Total does not add up</h4><div class="bad">{_e(t["note"])}.</div></div>')
+        parts.append(f'<div class="block"><h4>Figure does not add up</h4><div class="bad">{_e(t["note"])}.</div></div>')
     if n["verdict"] in ("match", "mismatch"):
         how = f" · recomputed {_e(n['recomputed_from'])}" if n["recomputed_from"] else ""
         where = _e(n["document"]) + (f", p. {_e(n['page'])}" if n["page"] else "")

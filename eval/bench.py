@@ -9,6 +9,7 @@ import resource
 import time
 from pathlib import Path
 
+from extractor.parsing.office import is_workbook
 from extractor.settings import ParsingSettings
 
 
@@ -124,7 +125,7 @@ def _media_figures(by_type: dict[str, dict[str, float]], repeat: int) -> dict[st
     """Per media type: files and pages (sheets for a workbook) of one pass, and pages per second of parse time."""
     out = {}
     for media_type, row in sorted(by_type.items()):
-        unit = "sheets" if "spreadsheet" in media_type or "ms-excel" in media_type else "pages"
+        unit = "sheets" if is_workbook(media_type) else "pages"
         out[media_type] = {
             "files": int(row["files"]) // repeat,
             unit: int(row["pages"]) // repeat,

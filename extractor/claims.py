@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from extractor.design import best_source, design_of_document, design_of_text, source_of_text, strongest
 from extractor.domains import domain_for
+from extractor.parsing.office import is_workbook
 from extractor.schema import (
     Citation,
     Claim,
@@ -269,7 +270,7 @@ def extract_claims(doc: Document) -> ExtractionResult:
         sources = [ref_source.get(k, SourceType.unknown) for c in citations for k in c.keys] or ([SourceType.unknown] if citations else [])
         fields = claim_fields(quote, product=product, pico=pico if not sentence.in_table else None)
         if sentence.in_table:  # a row's label names what it measures ("Total cost per patient stay")
-            fields["outcome"] = re.split(r"\t|\|", quote.strip("| "))[0].strip()
+            fields["outcome"] = row_label(quote).strip()
         claim = Claim(
             id=claim_id(doc.id, span),
             doc_id=doc.id,
@@ -298,6 +299,11 @@ def extract_claims(doc: Document) -> ExtractionResult:
     return result
 
 
+def row_label(row: str) -> str:
+    """A table row's first cell, its label ("Unit price per cannula" of "Unit price per cannula\t£1.92\t£0.88")."""
+    return re.split(r"\t|\|", row.strip("| "))[0]
+
+
 # What the offer costs or contains: a price list, not a claim about value ("Unit price per cannula £1.92", "Pack of 50").
 _UNIT_PRICE = _rx(
     r"\b(?:(?:unit|list|purchase|capital|catalogue|tender|contract)\s+(?:purchase\s+)?price|price\s+(?:per|of|for)|priced\s+at|"
@@ -324,16 +330,17 @@ def is_offer_fact(quote: str, category: ClaimCategory, quantities: list[Quantity
     if any(q.kind not in (QuantityKind.currency, QuantityKind.count) for q in quantities):
         return False
     if in_table:
-        label = re.split(r"\t|\|", quote.strip("| "))[0]
+        label = row_label(quote)
         return bool(_UNIT_PRICE.search(label)) and not _VALUE_WORDS.search(label)
     return bool(_UNIT_PRICE.search(quote) or _CHARGE.search(quote)) and not _VALUE_WORDS.search(quote)
 
 
 def _workbook_price_year(doc: Document) -> str | None:
     """A spreadsheet's one stated price year, which applies to all its amounts; None elsewhere, or when it states several."""
-    if "spreadsheetml" not in doc.media_type and "ms-excel" not in doc.media_type:
-        return None
     from extractor.quantities import stated_price_years
+
+    if not is_workbook(doc.media_type):
+        return None
 
     years = stated_price_years(doc.text)
     return next(iter(years)) if len(years) == 1 else None
@@ -504,7 +511,7 @@ def direction_of(
     """
     if in_table:
         if _periods(header):  # a cost profile over years: only a saving row says which way it goes
-            label = re.split(r"\t|\|", text.strip("| "))[0]
+            label = row_label(text)
             return Direction.decrease if re.search(r"\bsav(?:e|es|ed|ing|ings)\b", label, re.I) else Direction.unspecified
         cells = text.split("\t")[1:] if "\t" in text else text.strip("|").split("|")[1:]
         for cell in cells[2:]:  # an explicit change column ("−44%") says it outright

@@ -58,9 +58,7 @@ _SOURCES: list[tuple[SourceType, re.Pattern[str]]] = [
     (SourceType.peer_reviewed, re.compile(r"\b(?:19|20)\d{2}\s*[;,]\s*\d+\s*(?:\(\d+\))?\s*:\s*[A-Za-z]?\d+|\bdoi\b|10\.\d{4,9}/|"
                                           r"\b(?:J|Journal|Lancet|BMJ|JAMA|N Engl J Med|PLoS|BMC|Ann|Am J|Br J|Eur J)\b.*\b(?:19|20)\d{2}\b", re.I)),
 ]
-_SOURCE_RANK = {t: i for i, t in enumerate([SourceType.peer_reviewed, SourceType.regulatory_or_statistic, SourceType.supplier_commissioned,
-                                            SourceType.own_survey, SourceType.data_on_file, SourceType.expert_opinion,
-                                            SourceType.unknown, SourceType.none])}
+_SOURCE_RANK = {t: i for i, t in enumerate(SourceType)}  # the enum lists sources most independent first
 
 
 def source_of_text(text: str) -> SourceType:

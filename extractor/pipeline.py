@@ -13,6 +13,7 @@ from extractor.errors import EmptyFileError, LimitExceededError, UnsupportedFile
 from extractor.parsing import structure
 from extractor.parsing.assemble import PAGE_SEP, Block, assemble
 from extractor.parsing.normalise import text_quality
+from extractor.parsing.office import is_workbook, read_office
 from extractor.parsing.pdf import guess_type, read_pdf, sniff
 from extractor.parsing.text import decode, read_text
 from extractor.schema import Document, DocumentKind, Location, Page, Span, TextBox, TotalMismatch
@@ -90,9 +91,7 @@ def parse_file(
     if suffix in TEXT_SUFFIXES and not data.lstrip()[:5] == b"%PDF-":
         read = _read_text_file(data, name, suffix)
     elif suffix in OFFICE_SUFFIXES or (data[:4] in (b"PK\x03\x04", OLE_MAGIC) and suffix != ".pdf"):  # a ZIP holding a PDF is a ZIP
-        from extractor.parsing.office import read_office  # python-docx and openpyxl load only for Office files
-
-        read = read_office(path, data, name, settings)
+        read = read_office(path, data, name, settings)  # python-docx and openpyxl load only for Office files
     else:
         if suffix != ".pdf" and b"%PDF-" not in data[:1024]:
             _reject_unsupported(path, name, suffix, data)
@@ -117,14 +116,13 @@ def _own_arithmetic(doc: Document, read: Read) -> None:
     """The document's figures checked against its own numbers: totals against their parts (a workbook's were checked
     cell by cell as it was read; other tables row by row) and percentages against their counts."""
     doc.total_mismatches = list(read.total_mismatches)
-    if "spreadsheet" not in read.media_type and "ms-excel" not in read.media_type:
+    if not is_workbook(read.media_type):
         totals = table_totals(doc)
         doc.total_mismatches += totals
         doc.warnings += [f"page {m.page}: {m.note}" for m in totals]
-    if doc.kind is not DocumentKind.clinical_paper:
-        percents = percent_checks(doc)
-        doc.total_mismatches += percents
-        doc.warnings += [m.note for m in percents]
+    percents = percent_checks(doc)  # both checks stay silent on a clinical paper
+    doc.total_mismatches += percents
+    doc.warnings += [m.note for m in percents]
 
 
 def _ocr_facts(doc: Document, read: Read) -> None:

@@ -49,7 +49,11 @@ class _Cell:
     value: object
     text: str
     formula: str | None
-    percent: bool
+    fmt: str  # its number format, to show a computed figure as the cell shows its own
+
+    @property
+    def percent(self) -> bool:
+        return "%" in _strip_literals(self.fmt.split(";")[0])
 
 
 def read_excel(data: bytes, name: str, settings: ParsingSettings, started: float) -> Workbook:
@@ -130,7 +134,7 @@ def _cells(ws, fws, name: str, settings: ParsingSettings, started: float, budget
             fmt = cell.number_format or "General"
             text = display(cell.value, fmt)
             if text:
-                grid[(cell.row, col)] = _Cell(cell.row, col, cell.value, text, formula, "%" in _strip_literals(fmt.split(";")[0]))
+                grid[(cell.row, col)] = _Cell(cell.row, col, cell.value, text, formula, fmt)
     return grid, budget, missing
 
 
@@ -155,7 +159,8 @@ def _render(title: str, grid: dict[tuple[int, int], _Cell], number: int, offset:
         texts = [row[c].text if c in row else "" for c in range(first_col, last + 1)]
         line = "\t".join(texts)
         kind, labels = _row_kind(row, [rows[n] for n in order[i + 1 : i + 3]], previous)
-        if kind == "para" and len(row) == 1:
+        lone = kind == "para" and len(row) == 1  # a sentence in one cell: the line is that cell's text alone
+        if lone:
             line = next(iter(row.values())).text
         lines.append(line)
         previous = kind
@@ -163,22 +168,18 @@ def _render(title: str, grid: dict[tuple[int, int], _Cell], number: int, offset:
             column_labels = {c: cell.text for c, cell in row.items()}
         row_label = next((row[c].text for c in sorted(row) if isinstance(row[c].value, str)), "")
         blocks.append(Block(kind, number, pos, pos + len(line), cells=len(texts) if kind == "table_row" else 1, header=labels))
-        if kind == "table_row" or len(row) > 1:
+        if not lone:
             locations.append(Location(span=Span(start=pos, end=pos + len(line)), page=number,
                                       label=f"{title}!{_letter(first_col)}{r}:{_letter(last)}{r}"))
-        at = pos
+        placed, at = [], pos  # each cell with where its text starts on the line
         for c in range(first_col, last + 1):
-            cell = row.get(c)
-            if kind == "para" and len(row) == 1:
-                cell, at = next(iter(row.values())), pos
-            if cell is not None:
-                names = [] if labels or kind == "para" else [x for x in (row_label, column_labels.get(cell.col, "")) if x and x != cell.text]
-                locations.append(Location(span=Span(start=at, end=at + len(cell.text)), page=number,
-                                          label=f"{title}!{_letter(cell.col)}{r}", formula=cell.formula,
-                                          context=" · ".join(names) or None))
-            if kind == "para" and len(row) == 1:
-                break
+            if c in row:
+                placed.append((row[c], pos if lone else at))
             at += len(texts[c - first_col]) + 1
+        for cell, start in placed:
+            names = [] if labels or kind == "para" else [x for x in (row_label, column_labels.get(cell.col, "")) if x and x != cell.text]
+            locations.append(Location(span=Span(start=start, end=start + len(cell.text)), page=number,
+                                      label=f"{title}!{_letter(cell.col)}{r}", formula=cell.formula, context=" · ".join(names) or None))
         pos += len(line) + 1
     return "\n".join(lines), blocks, locations
 
@@ -235,7 +236,7 @@ def _check_totals(title: str, grid: dict[tuple[int, int], _Cell], number: int, l
         label = label_of.get(r) if r in total_rows or cell.formula else grid.get((header_row, c), cell).text
         label = label or where
         parts_text = _range_text(title, present)
-        sum_text = display(computed, _format_of(cell))
+        sum_text = display(computed, cell.fmt)
         out.append(TotalMismatch(
             label=label, location=where, span=spans.get(where, Span(start=0, end=0)), page=number, stated=stated, computed=computed,
             parts=[f"{title}!{_letter(pc)}{pr}" for pr, pc in present],
@@ -301,15 +302,6 @@ def _range_text(title: str, cells: list[tuple[int, int]]) -> str:
         (r1, c1), (r2, c2) = min(cells), max(cells)
         return f"{_letter(c1)}{r1}:{_letter(c2)}{r2}"
     return ", ".join(f"{_letter(c)}{r}" for r, c in cells)
-
-
-def _format_of(cell: _Cell) -> str:
-    """A number format that shows a computed sum the way the total's own cell is shown."""
-    text = cell.text
-    prefix = re.match(r"^[^\d\-]*", text).group(0)
-    decimals = len(text.split(".")[1].rstrip("%")) if "." in text and text.split(".")[1].rstrip("%").isdigit() else 0
-    grouping = "#,##0" if "," in text else "0"
-    return f'"{prefix}"{grouping}' + ("." + "0" * decimals if decimals else "") if prefix else grouping + ("." + "0" * decimals if decimals else "")
 
 
 def _letter(col: int) -> str:

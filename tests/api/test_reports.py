@@ -498,7 +498,7 @@ def test_reports_total_that_does_not_add_up_is_a_high_finding_in_precheck_and_wo
     sheet = worksheet("Acme", "T", [DOCS[SUB]], [item(claim)], generated_at=NOW)
     rows = list(csv.DictReader(io.StringIO(worksheet_csv(sheet))))
     assert rows[0]["location"] == "Whole-life cost!A5:D5" and "sum to £5,000" in rows[0]["total_mismatch"]
-    assert "Total does not add up" in worksheet_html(sheet) and "Whole-life cost!A5:D5" in worksheet_html(sheet)
+    assert "Figure does not add up" in worksheet_html(sheet) and "Whole-life cost!A5:D5" in worksheet_html(sheet)
 
 
 def test_reports_a_listed_price_is_a_fact_of_the_offer_not_an_unsourced_claim() -> None:
