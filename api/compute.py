@@ -193,7 +193,10 @@ class RemoteStanceClassifier:
     """``retrieval.support.StanceClassifier.predict``, answered by the compute process."""
 
     def __init__(self, process: ComputeProcess) -> None:
+        from retrieval.support import read_calibration
+
         self._process = process
+        self.thresholds = read_calibration()  # the checker applies them, as it does to the classifier in process
 
     def predict(self, claim: str, passages) -> list:
         return self._process.classify(claim, passages)

@@ -31,6 +31,9 @@ from extractor.schema import Stance
 
 NAME = "stance.minilm-lora.v1"
 WEIGHTS_PATH = Path(__file__).resolve().parent / "heads" / "stance.v1.npz"
+CALIBRATION_PATH = Path(__file__).resolve().parent / "heads" / "stance.v1.calibration.json"
+"""When the classifier may speak: the probability ``supports`` or ``contradicts`` needs (``thresholds``), chosen for
+precision on pairs it never trained on by ``python -m eval.training.calibrate_stance --data ../shared/data``."""
 TRAIN_COMMAND = "python -m eval.training.train_stance --data ../shared/data"
 LABELS: tuple[Stance, ...] = (Stance.supports, Stance.contradicts, Stance.not_enough_info)
 MAX_LENGTH = 256
@@ -39,7 +42,7 @@ MAX_WINDOWS = 8
 MAX_SENTENCES = 48
 _SENTENCE_END = re.compile(r"(?<=[.!?;])\s+")
 
-__all__ = ["LABELS", "NAME", "WEIGHTS_PATH", "StanceClassifier", "StancePrediction", "encode_pairs", "get_stance_classifier"]
+__all__ = ["CALIBRATION_PATH", "LABELS", "NAME", "WEIGHTS_PATH", "calibrated", "read_calibration", "StanceClassifier", "StancePrediction", "encode_pairs", "get_stance_classifier"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,11 +53,13 @@ class StancePrediction:
         stance: The most probable stance.
         score: Probability of ``stance`` (0..1).
         probabilities: Probability of each stance, keyed by its value (``"supports"``, ...).
+        withheld: The sided stance that was the most probable but fell below its calibrated threshold (``calibrated``).
     """
 
     stance: Stance
     score: float
     probabilities: dict[str, float]
+    withheld: Stance | None = None
 
 
 def encode_pairs(tokenizer, pairs: Sequence[tuple[str, str]], *, max_length: int = MAX_LENGTH,
@@ -100,6 +105,32 @@ def passage_windows(tokenizer, claim: str, passage: str, *, max_length: int = MA
     return windows
 
 
+def read_calibration(path: Path = CALIBRATION_PATH) -> dict[str, float]:
+    """The calibrated thresholds (label value -> the probability it needs to be said).
+
+    Raises:
+        ConfigError: the file is missing or unreadable (the hint names the calibration command).
+    """
+    hint = "Rebuild it with: python -m eval.training.calibrate_stance --data ../shared/data"
+    try:
+        thresholds = json.loads(Path(path).read_text(encoding="utf-8"))["thresholds"]
+        return {Stance(k).value: float(v) for k, v in thresholds.items()}
+    except FileNotFoundError as e:
+        raise ConfigError(f"the stance calibration {path} is missing.", hint=hint, original=e) from e
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as e:
+        raise ConfigError(f"the stance calibration {path} cannot be read ({e}).", hint=hint, original=e) from e
+
+
+def calibrated(prediction: StancePrediction, thresholds: dict[str, float]) -> StancePrediction:
+    """The prediction as the product shows it: a sided stance below its calibrated threshold becomes
+    ``not_enough_info`` (scored by that label's probability), the probabilities kept for a reviewer."""
+    needed = thresholds.get(prediction.stance.value)
+    if prediction.stance is Stance.not_enough_info or needed is None or prediction.score >= needed:
+        return prediction
+    nei = Stance.not_enough_info.value
+    return StancePrediction(Stance.not_enough_info, prediction.probabilities.get(nei, 0.0), prediction.probabilities, withheld=prediction.stance)
+
+
 def _weights_error(path: Path, problem: str, original: BaseException | None = None) -> ConfigError:
     return ConfigError(f"the stance weights {path} {problem}.", hint=f"Rebuild them with: {TRAIN_COMMAND}", original=original)
 
@@ -124,12 +155,15 @@ class StanceClassifier:
 
     name = NAME
 
-    def __init__(self, weights: Path = WEIGHTS_PATH, *, base_path: Path | None = None, threads: int | None = None) -> None:
-        """Load the base model by local path and merge the adapter.
+    def __init__(self, weights: Path = WEIGHTS_PATH, *, base_path: Path | None = None, threads: int | None = None,
+                 calibration: Path | None = CALIBRATION_PATH) -> None:
+        """Load the base model by local path and merge the adapter, and the calibrated thresholds (``thresholds``:
+        label value -> the probability it needs before the product says it; none with ``calibration=None``).
 
         Raises:
-            ConfigError: the weights file is missing, unreadable or does not fit the base model.
+            ConfigError: the weights or calibration file is missing, unreadable or does not fit the base model.
         """
+        self.thresholds = read_calibration(calibration) if calibration is not None else {}
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         arrays, meta = _read_weights(Path(weights))

@@ -109,7 +109,7 @@ class _Checker:
         order = list(dict.fromkeys([h.passage_id for h, _ in hits] + extra))
         structural = self._structure(claim, cited, texts, arm_links, doubtful)
         judge_all = structural is None or self.classify_judged  # the judge's verdict decides; the classifier only where it cannot
-        predictions = dict(zip(order, self.classifier.predict(query, [texts[pid] for pid in order]))) if order and judge_all else {}
+        predictions = dict(zip(order, self._classify(query, [texts[pid] for pid in order]))) if order and judge_all else {}
         retrieval = {h.passage_id: (h.score, c) for h, c in hits}
         links = []
         for pid in order:
@@ -128,6 +128,14 @@ class _Checker:
         links.sort(key=lambda lk: (lk.method == STRUCTURE, lk.stance.value != "not_enough_info", lk.cited, lk.score), reverse=True)
         return ClaimCheck(claim=claim, links=links, cited_doc_ids=resolution.doc_ids, unresolved_keys=resolution.unresolved,
                           evidence_level=self._level(claim, resolution.doc_ids))
+
+    def _classify(self, query: str, passages: list[str]) -> list:
+        """The pair classifier's stances as the product may say them: a side below its calibrated threshold (the
+        classifier's ``thresholds``, chosen for precision on data it never trained on) is not enough information."""
+        from retrieval.support import calibrated
+
+        thresholds = getattr(self.classifier, "thresholds", {})
+        return [calibrated(p, thresholds) for p in self.classifier.predict(query, passages)]
 
     def _structure(self, claim: Claim, cited: Sequence[str], texts: dict[str, str], arm_links: dict[str, NumericCheck],
                    doubtful: list[float] | None = None) -> SupportLink | None:
