@@ -428,6 +428,7 @@ def support(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from api.evidence import check_claims
+    from retrieval.checking.verdicts import numeric_status
 
     settings = _settings(data_dir=data_dir)
     store = _store(settings)
@@ -462,8 +463,7 @@ def support(
         if verdict.link is not None:
             p = passages[verdict.link.passage_id]
             source = f"{names.get(p.doc_id, p.doc_id[:12])} p{p.page}{' (cited)' if verdict.link.cited else ''}"
-        found = {lk.numeric.verdict.value for lk in c.links if lk.numeric}
-        numbers = "match" if "match" in found else "mismatch" if "mismatch" in found else "-"
+        numbers = {"match": "match", "mismatch": "mismatch"}.get(numeric_status(c.links)[0].value, "-")  # the rule the verdict reads
         table.add_row(str(c.claim.page), _short(c.claim.quote, 160),
                       f"[{_VERDICT_STYLE.get(status, 'dim')}]{status.replace('_', ' ')}[/]", source, numbers)
     out.print(table)

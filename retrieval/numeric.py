@@ -225,22 +225,203 @@ def _check_one(q: Quantity, text: str, quantities: list[Quantity], *, direction:
 
 
 def _verdict(q: Quantity, candidates: list[_Found], *, percent: bool, what: str) -> NumericCheck | None:
+    """``match`` when a candidate is the claimed figure (a stated percentage to the precision both are written in, so
+    7.7% is not 7.9%; other figures within the tolerances); ``mismatch`` only from an attributable candidate that is
+    not even close; None for a near miss or when nothing can contradict the claim."""
     if not candidates:
         return None
     unit = q.unit if q.unit and q.unit != "%" else ("%" if percent else "")
     for c in candidates:
-        if _close(q.value, c.value, percent=percent):
+        if _same_figure(q, c) if q.kind is QuantityKind.percent else _close(q.value, c.value, percent=percent):
             return NumericCheck(verdict=NumericVerdict.match, claimed=q, found=_as_quantity(q, c),
                                 recomputed_from=None if c.how == "stated" else c.how,
                                 note=f"claimed {q.text}; the source gives {c.value:.3g}{unit} ({c.how})")
     strong = [c for c in candidates if c.strong]
-    if not strong:
-        return None  # only numbers that could confirm the claim, none that can contradict it
+    if not strong or any(_close(q.value, c.value, percent=percent) for c in candidates):
+        return None  # only numbers that could confirm the claim, or one near it: none that can contradict it
     best = min(strong, key=lambda c: abs(c.value - q.value))
     return NumericCheck(verdict=NumericVerdict.mismatch, claimed=q, found=_as_quantity(q, best),
                         recomputed_from=None if best.how == "stated" else best.how,
                         note=f"claimed {what} {q.text}, but the source gives {best.value:.3g}{unit} ({best.how})")
 
 
+def _same_figure(q: Quantity, found: _Found) -> bool:
+    """A claimed percentage and a source's, to the precision both are written in (events over a group size are exact)."""
+    derived = found.how != "stated"
+    return _same(q, _ArmValue(found.value, found.text, None if derived else _decimals(found.text, found.value)))
+
+
 def _as_quantity(claimed: Quantity, found: _Found) -> Quantity:
     return Quantity(kind=claimed.kind, value=round(found.value, 4), unit=claimed.unit, text=found.text)
+
+
+# ------------------------------------------------------------------------------------------------ the outcome's own row
+
+_WORDS = re.compile(r"[a-z][a-z-]*")
+_GENERIC = frozenset(
+    "a an the of in on at for with to and or by from after before during within over per vs versus than rate rates risk risks "
+    "incidence proportion percentage percent number numbers patients patient participants people group groups arm arms total "
+    "overall any all mean median binary event events outcome outcomes months month days day weeks week years year hours "
+    "follow-up follow up was were is are".split()
+)
+_RESULT_SECTIONS = ("results", "abstract")
+_NO_SECTIONS = ("references", "introduction", "background", "methods")
+_STATED_PERCENT = re.compile(r"(?<![\d.])(\d{1,3}(?:\.\d+)?)\s?%(?!\s*(?:CI|confidence|of the))", re.IGNORECASE)
+_COUNT_PERCENT = re.compile(r"(?<![\d.])(\d{1,6})\s*\(\s*(\d{1,3}(?:\.\d+)?)\s?(%)?\s*\)")
+_GROUP_SIZE = re.compile(r"\(\s*n\s*=\s*(\d{1,6})\s*\)|\bn\s*=\s*(\d{1,6})\b", re.IGNORECASE)
+_DURATION = re.compile(r"\b(\d{1,3})\s*(?:-\s*)?(days?|weeks?|months?|years?)\b", re.IGNORECASE)
+
+
+def _stem(word: str) -> str:
+    return word[:6]
+
+
+def outcome_core(outcome: str) -> set[str]:
+    """The words that name an outcome, cut to their stems ("binary restenosis at 9 months" -> {"resten"}): what a
+    sentence or table row must mention before its numbers are taken as that outcome's."""
+    return {_stem(w) for w in _WORDS.findall(outcome.lower()) if w not in _GENERIC and len(w) > 2}
+
+
+_SUBJECT = re.compile(r"^\s*(?:the\s+)?(?P<np>[A-Za-z][\w\s-]{2,80}?)\s+(?:was|were|is|are|occurred|fell|rose)\b", re.IGNORECASE)
+
+
+def _subject(quote: str, intervention: str) -> str:
+    """The outcome a claim names as its subject when no outcome was extracted ("Binary restenosis at 9 months was
+    2.6% with A ..." -> "Binary restenosis at 9 months"); "" when the subject is the product itself."""
+    m = _SUBJECT.match(quote)
+    if m is None:
+        return ""
+    own = {_stem(w) for w in _WORDS.findall(intervention.lower()) if w not in _GENERIC and len(w) > 2}
+    subject = m.group("np")
+    return "" if own & outcome_core(subject) else subject
+
+
+def _mentions(text: str, core: set[str]) -> bool:
+    stems = {_stem(w) for w in _WORDS.findall(text.lower())}
+    return bool(core) and core <= stems
+
+
+def _decimals(text: str, value: float) -> int:
+    """Decimals of the number written for ``value`` in ``text`` (0 when it cannot be told)."""
+    for m in re.finditer(r"\d+(?:\.(\d+))?", text):
+        if abs(float(m.group(0)) - value) < 1e-9:
+            return len(m.group(1) or "")
+    return 0
+
+
+@dataclass(frozen=True, slots=True)
+class _ArmValue:
+    value: float
+    text: str
+    decimals: int | None  # None: derived (events over a group size), exact
+
+
+def _row_percents(text: str, sizes: set[int], *, in_table: bool) -> list[_ArmValue]:
+    """The arm percentages a sentence or table row gives, in reading order: "12 (10%)", "10%", "12/120"; in a table, a
+    bare "1 (2.6)" too, but only when 1/2.6% is one of the trial's stated group sizes (n = 38)."""
+    found: list[tuple[int, _ArmValue]] = []
+    taken: list[tuple[int, int]] = []
+    for m in _COUNT_PERCENT.finditer(text):
+        count, pct = int(m.group(1)), float(m.group(2))
+        if pct <= 0 or pct > 100 or count == 0 and pct > 0:
+            continue
+        if not m.group(3):
+            if not in_table:
+                continue
+            dec = len(m.group(2).split(".")[1]) if "." in m.group(2) else 0
+            half = 0.5 * 10 ** -dec
+            lo, hi = 100 * count / (pct + half), 100 * count / max(pct - half, 1e-9)
+            if not any(lo <= n <= hi and n >= count for n in sizes):
+                continue  # "(2.6)" may be an SD or a range
+        found.append((m.start(), _ArmValue(pct, m.group(0), _decimals(m.group(2), pct))))
+        taken.append((m.start(), m.end()))
+    for m in _STATED_PERCENT.finditer(text):
+        if any(a <= m.start() < b for a, b in taken):
+            continue
+        found.append((m.start(), _ArmValue(float(m.group(1)), m.group(0), _decimals(m.group(1), float(m.group(1))))))
+    for m in _PAIR.finditer(text):
+        events, total = int(m.group(1)), int(m.group(2))
+        if 0 <= events <= total and total > 0 and not any(a <= m.start() < b for a, b in taken):
+            found.append((m.start(), _ArmValue(100 * events / total, m.group(0), None)))
+    out: list[tuple[int, _ArmValue]] = []
+    for pos, v in sorted(found, key=lambda t: t[0]):
+        if out and pos - out[-1][0] < 30 and abs(v.value - out[-1][1].value) < 0.15:
+            continue  # one arm written twice ("12/120 (10%)")
+        out.append((pos, v))
+    return [v for _, v in out]
+
+
+def _same(claimed: Quantity, found: _ArmValue) -> bool:
+    """The same figure, to the precision both are written in ("7.7%" is not "7.9%"; "45%" is "45.4%")."""
+    tol = 0.5 * 10 ** -_decimals(claimed.text, claimed.value) + (0.0 if found.decimals is None else 0.5 * 10 ** -found.decimals)
+    return abs(claimed.value - found.value) <= tol + 1e-9
+
+
+@dataclass(frozen=True, slots=True)
+class RowCheck:
+    """The claim's two arm percentages against the cited trial's own sentence or table row for the claim's outcome."""
+
+    check: NumericCheck
+    page: int
+    span_start: int
+    span_end: int
+    text: str
+
+
+def outcome_row_check(claim: Claim, doc) -> RowCheck | None:
+    """A claim that gives both arms' percentages for an outcome ("restenosis was 2.6% with A and 7.7% with B"), checked
+    against the cited trial's Results sentences and table rows that name the same outcome and give two arm values.
+
+    ``match``: a row gives both claimed values (to the precision written). ``mismatch``: no row does, and every row that
+    gives one of the claimed values once gives for the other arm a figure more than ``ABSOLUTE_TOLERANCE`` points away
+    from the claim's (the matching arm anchors the row, so the other figure is the other arm's). Rows at another
+    timepoint than the claim's are left aside. None when no row names the outcome with two arm values, or the rows
+    disagree: what cannot be told is never reported.
+    """
+    percents = [q for q in claim.quantities if q.kind is QuantityKind.percent]
+    outcome = claim.outcome or _subject(claim.quote, claim.intervention or "")
+    core = outcome_core(outcome)
+    if len(percents) != 2 or not core or abs(percents[0].value - percents[1].value) <= ABSOLUTE_TOLERANCE:
+        return None
+    sizes = {int(a or b) for m in _GROUP_SIZE.finditer(doc.text) for a, b in [m.groups()]}
+    claimed_times = {(int(n), u.lower().rstrip("s")) for n, u in _DURATION.findall(claim.quote)}
+    matches, mismatches = [], []
+    for s in doc.sentences:
+        section = (s.section or "").lower()
+        if any(section.startswith(x) for x in _NO_SECTIONS) or not (s.in_table or section.startswith(_RESULT_SECTIONS)):
+            continue
+        if not _mentions(s.text, core):
+            continue
+        times = {(int(n), u.lower().rstrip("s")) for n, u in _DURATION.findall(s.text)}
+        if claimed_times and times and not claimed_times & times:
+            continue  # another timepoint's figures
+        arms = _row_percents(s.text, sizes, in_table=s.in_table)
+        if len(arms) != 2:
+            continue
+        where = f"p. {s.page}, {'table row' if s.in_table else 'sentence'} \u201c{' '.join(s.text.split())[:160]}\u201d"
+        if any(_same(a, arms[0]) and _same(b, arms[1]) for a, b in ((percents[0], percents[1]), (percents[1], percents[0]))):
+            matches.append((s, NumericCheck(
+                verdict=NumericVerdict.match, claimed=percents[0], found=Quantity(kind=QuantityKind.percent, value=arms[0].value, unit="%", text=arms[0].text),
+                note=f"both arms' figures the claim gives ({percents[0].text}, {percents[1].text}) are the cited trial's for {outcome} ({where})")))
+            continue
+        for a, b in ((percents[0], percents[1]), (percents[1], percents[0])):
+            anchored = [k for k in (0, 1) if _same(a, arms[k])]
+            if len(anchored) != 1:
+                continue
+            other = arms[1 - anchored[0]]
+            if abs(other.value - b.value) > ABSOLUTE_TOLERANCE:
+                mismatches.append((s, NumericCheck(
+                    verdict=NumericVerdict.mismatch, claimed=b, found=Quantity(kind=QuantityKind.percent, value=round(other.value, 4), unit="%",
+                                                                            text=other.text),
+                    note=f"claimed {b.text}, but the cited trial gives {other.text} for the other arm of {outcome}, whose "
+                         f"{a.text} matches ({where})")))
+            break
+    if matches:
+        s, check = matches[0]
+    elif mismatches and len({round(c.found.value, 3) for _, c in mismatches}) == 1:
+        s, check = mismatches[0]
+        if len(mismatches) > 1:
+            check = check.model_copy(update={"note": check.note + f"; {len(mismatches)} rows of the trial agree"})
+    else:
+        return None
+    return RowCheck(check=check, page=s.page, span_start=s.span.start, span_end=s.span.end, text=s.text)

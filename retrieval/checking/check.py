@@ -103,17 +103,22 @@ class _Checker:
         if pool and self.other_k > 0:
             hits += [(h, False) for h in self.searcher.search(query, self.other_k, filters=SearchFilters(doc_ids=pool))]
         arm_links, doubtful = self._arm_checks(claim, cited)
+        rows = self._row_checks(claim, cited)
         texts = {h.passage_id: h.text for h, _ in hits}
-        extra = [pid for pid in arm_links if pid not in texts]
+        extra = [pid for pid in [*arm_links, *rows] if pid not in texts]
         texts.update({pid: p.text for pid, p in self.store.get_passages(extra).items()})
         order = list(dict.fromkeys([h.passage_id for h, _ in hits] + extra))
-        structural = self._structure(claim, cited, texts, arm_links, doubtful)
+
+        def numbers(pid: str) -> NumericCheck | None:
+            return _with_rows(rows, pid, _numeric(arm_links.get(pid), claim, texts[pid], doubtful=doubtful))
+
+        structural = self._structure(claim, cited, texts, numbers)
         judge_all = structural is None or self.classify_judged  # the judge's verdict decides; the classifier only where it cannot
         predictions = dict(zip(order, self._classify(query, [texts[pid] for pid in order]))) if order and judge_all else {}
         retrieval = {h.passage_id: (h.score, c) for h, c in hits}
         links = []
         for pid in order:
-            numeric = _numeric(arm_links.get(pid), claim, texts[pid], doubtful=doubtful)
+            numeric = numbers(pid)
             score, was_cited = retrieval.get(pid, (0.0, True))
             if pid in predictions:
                 pred = predictions[pid]
@@ -137,8 +142,8 @@ class _Checker:
         thresholds = getattr(self.classifier, "thresholds", {})
         return [calibrated(p, thresholds) for p in self.classifier.predict(query, passages)]
 
-    def _structure(self, claim: Claim, cited: Sequence[str], texts: dict[str, str], arm_links: dict[str, NumericCheck],
-                   doubtful: list[float] | None = None) -> SupportLink | None:
+    def _structure(self, claim: Claim, cited: Sequence[str], texts: dict[str, str],
+                   numbers: Callable[[str], NumericCheck | None]) -> SupportLink | None:
         """The structure judge's link: the claim's direction against the finding of the cited trial that reads clearest.
 
         None when the judge is not packaged, the claim states no direction or outcome, or no cited paper has a finding
@@ -170,7 +175,7 @@ class _Checker:
         if pid not in texts:
             texts[pid] = self.store.get_passages([pid])[pid].text
         return SupportLink(claim_id=claim.id, passage_id=pid, stance=verdict.stance, score=round(verdict.probability, 4), cited=True,
-                           numeric=_numeric(arm_links.get(pid), claim, texts[pid], doubtful=doubtful), method=STRUCTURE,
+                           numeric=numbers(pid), method=STRUCTURE,
                            evidence=sentence.text,
                            evidence_span=sentence.span)
 
@@ -185,6 +190,20 @@ class _Checker:
             if doc_id not in self._designs:
                 self._designs[doc_id] = design_of_document(self.document(doc_id))
         return strongest([claim.evidence_level, *(self._designs[d] for d in cited)])
+
+    def _row_checks(self, claim: Claim, cited: Sequence[str]) -> dict[str, NumericCheck]:
+        """The claim's two arm percentages against each cited trial's own sentences and table rows for its outcome
+        (``retrieval.numeric.outcome_row_check``), keyed by the passage the row lies in; only decided checks."""
+        from retrieval.numeric import outcome_row_check
+
+        out: dict[str, NumericCheck] = {}
+        for doc_id in cited:
+            doc = self.document(doc_id)
+            row = outcome_row_check(claim, doc)
+            pid = _passage_at(doc, row.span_start) if row is not None else None
+            if pid is not None and (pid not in out or _RANK[row.check.verdict] < _RANK[out[pid].verdict]):
+                out[pid] = row.check
+        return out
 
     def _arm_checks(self, claim: Claim, cited: Sequence[str]) -> tuple[dict[str, NumericCheck], list[float] | None]:
         """Numeric checks from arm-level numbers read out of each cited trial, keyed by the passage they came from; and,
@@ -232,6 +251,19 @@ def _effect_values(q: Quantity, effects: dict[str, float]) -> list[float]:
     if q.kind is QuantityKind.mean_difference and "md" in effects:
         return [abs(effects["md"])]
     return []
+
+
+def _with_rows(rows: Mapping[str, NumericCheck], pid: str, numeric: NumericCheck | None) -> NumericCheck | None:
+    """The trial's own row for the claim's outcome decides the claim's arm percentages: its passage carries that check,
+    and another passage's reading of the same percentages (which may be another outcome's) no longer counts."""
+    if pid in rows:
+        return rows[pid]
+    if rows and numeric is not None and numeric.verdict is not NumericVerdict.not_comparable and (
+            numeric.claimed is None or numeric.claimed.kind is QuantityKind.percent):
+        row = next(iter(rows.values()))
+        return NumericCheck(verdict=NumericVerdict.not_comparable, claimed=numeric.claimed,
+                            note=f"{numeric.note}; not counted: the cited trial's own figures for the outcome decide ({row.verdict.value})")
+    return numeric
 
 
 def _numeric(arm_check: NumericCheck | None, claim: Claim, text: str, *, doubtful: list[float] | None = None) -> NumericCheck | None:

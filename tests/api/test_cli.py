@@ -157,11 +157,15 @@ def test_cli_support_and_check_claim_against_the_cited_trial(tmp_path: Path, sha
     cited = [c for c in checks if "[1]" in c["claim"]["quote"]]
     assert cited and all(c["cited_documents"] and c["unresolved_references"] == [] for c in cited)
     assert all(lk["document"] == GENOSS for c in cited for lk in c["links"] if lk["cited"])
-    # the Genoss trial reports binary restenosis 2.6% vs 7.7%: the claim's numbers are found there
+    # the bid's planted misquote: restenosis "2.6% ... compared with 7.7%", where the trial reports 1 (2.6%) vs 2 (5.1%); the
+    # trial's own sentence for restenosis anchors the 2.6% arm, so the other arm's 5.1% is the one the 7.7% is read against
     [restenosis] = [c for c in cited if "Binary restenosis" in c["claim"]["quote"]]
-    assert any(lk["numeric"]["verdict"] == "match" for lk in restenosis["links"])
-    # the trial found what the claim says: whatever else the verdict is, it is not a contradiction, and it says why
-    assert restenosis["verdict"]["status"] in ("supported", "not_enough_info") and restenosis["verdict"]["reason"]
+    assert restenosis["verdict"]["status"] == "numbers_differ", restenosis["verdict"]
+    assert "7.7%" in restenosis["verdict"]["reason"] and "5.1%" in restenosis["verdict"]["reason"]
+    assert not any(lk["numeric"]["verdict"] == "match" for lk in restenosis["links"] if lk["numeric"])
+    # faithful quotes of the same trial (its own "non-inferior"; its one non-cardiac death) are not called contradicted
+    faithful = [c for c in cited if "non-inferior" in c["claim"]["quote"] or "single death" in c["claim"]["quote"]]
+    assert len(faithful) == 2 and all(c["verdict"]["status"] != "contradicted" for c in faithful)
     one = vbp("check-claim", restenosis["claim"]["id"], "--json", data_dir=env_dir)
     assert one.returncode == 0 and json.loads(one.stdout)["links"]
     assert json.loads(one.stdout)["verdict"]["status"] == restenosis["verdict"]["status"]
