@@ -516,7 +516,8 @@ def check(
                   if paper_ids else [_unchecked(c) for c in claims])
         report = reports.precheck(supplier or doc.title or doc.filename, [doc.title or doc.filename],
                                   evidence_items(checks, store), generated_at=datetime.now(timezone.utc),
-                                  references={r.key: r.text for r in doc.references})
+                                  references={r.key: r.text for r in doc.references},
+                                  figures=[(doc.filename, t) for t in doc.total_mismatches])
         report["papers"] = {"given": len(paper_files), "read": len(paper_files) - len(failed)}
         searcher.close()
         store.close()

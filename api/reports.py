@@ -20,7 +20,7 @@ import io
 import json
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from enum import Enum
@@ -43,6 +43,7 @@ from extractor.schema import (
     SourceType,
     Stance,
     SupportLink,
+    TotalMismatch,
     VBPDomain,
 )
 from retrieval.checking.verdicts import (
@@ -689,8 +690,12 @@ def precheck(
     generated_at: datetime,
     threshold: float = SUPPORT_THRESHOLD,
     references: Mapping[str, str] | None = None,
+    figures: Sequence[tuple[str, TotalMismatch]] = (),
 ) -> dict:
     """The supplier pre-check of a draft submission, as a JSON-serialisable dict.
+
+    ``figures`` are the submissions' own figures that do not add up, as (document name, finding): those that lie in no
+    claim (an all-in price stated as a fact, a saving in a sentence that is not a claim) are reported on their own.
 
     Each claim is tested once per kind (:class:`FindingKind`); a claim may have several findings,
     except that the basic ones take precedence so a claim is not listed three times for one gap:
@@ -724,6 +729,10 @@ def precheck(
                     FindingKind.source_not_supplied, item, f"{listed} {'was' if len(missing) == 1 else 'were'} not supplied, "
                     "so the claim could not be checked against it.",
                     "Upload the cited paper with the submission (or cite one that is supplied).", {"references": list(missing)})[1])
+    held = {(t.span.start, t.span.end) for i in items for t in i.claim.total_mismatches}
+    for name, total in figures:
+        if (total.span.start, total.span.end) not in held:
+            findings[FindingKind.total_mismatch].append(_figure_finding(name, total))
     for d in DOMAIN_ORDER:
         in_domain = [i for i in ordered if i.claim.domain is d]
         if not in_domain:
@@ -806,6 +815,14 @@ def _has_source(item: ClaimEvidence, threshold: float) -> bool:
     return bool(item.claim.citations) or status in (SupportStatus.supported, SupportStatus.supported_other_source)
 
 
+_ARITHMETIC_FIX = {
+    "total": "Correct the total or the figures it adds up (at {location}) so that the cost model is consistent.",
+    "percent": "Correct the percentage or the count it is given for, so that they agree.",
+    "saving": "State the saving your own cost figures give, or correct the cost table it comes from, so that they agree.",
+    "unit_cost": "Correct the all-in price or the prices of its parts: an all-in price cannot be less than the parts it includes.",
+}
+
+
 def _finding(kind: FindingKind, item: ClaimEvidence, message: str, fix: str, details: dict | None = None,
              severity: Severity | None = None) -> tuple[FindingKind, dict]:
     c = item.claim
@@ -821,6 +838,17 @@ def _finding(kind: FindingKind, item: ClaimEvidence, message: str, fix: str, det
         "message": message,
         "fix": fix,
         "details": details or {},
+    }
+
+
+def _figure_finding(document: str, total: TotalMismatch) -> dict:
+    """A figure of the submission that does not add up, found in no claim: reported with where it was read."""
+    kind = FindingKind.total_mismatch
+    return {
+        "kind": kind.value, "severity": SEVERITY_OF[kind].value, "claim_id": None, "document": document, "page": total.page,
+        "quote": total.label, "domain": None, "category": None, "message": total.note[:1].upper() + total.note[1:] + ".",
+        "fix": _ARITHMETIC_FIX.get(total.kind, _ARITHMETIC_FIX["total"]).format(location=total.location),
+        "details": {"location": total.location, "stated": total.stated, "computed": total.computed, "parts": total.parts},
     }
 
 
@@ -850,8 +878,7 @@ def _claim_findings(item: ClaimEvidence, threshold: float) -> list[tuple[Finding
     for total in c.total_mismatches:
         out.append(_finding(
             FindingKind.total_mismatch, item, total.note + ".",
-            (f"Correct the total or the figures it adds up (at {total.location}) so that the cost model is consistent." if total.kind == "total"
-             else "Correct the percentage or the count it is given for, so that they agree."),
+            _ARITHMETIC_FIX.get(total.kind, _ARITHMETIC_FIX["total"]).format(location=total.location),
             {"location": total.location, "stated": total.stated, "computed": total.computed, "parts": total.parts},
         ))
     status, link = support_status(item.links, threshold=threshold)

@@ -331,7 +331,10 @@ def is_offer_fact(quote: str, category: ClaimCategory, quantities: list[Quantity
         return False
     if in_table:
         label = row_label(quote)
-        return bool(_UNIT_PRICE.search(label)) and not _VALUE_WORDS.search(label)
+        if _VALUE_WORDS.search(label):
+            return False
+        # a unit price, or a row of a price list: one amount beside its item ("Test cartridge | £3.20"), which compares nothing
+        return bool(_UNIT_PRICE.search(label)) or (len(quantities) == 1 and quantities[0].kind is QuantityKind.currency)
     return bool(_UNIT_PRICE.search(quote) or _CHARGE.search(quote)) and not _VALUE_WORDS.search(quote)
 
 

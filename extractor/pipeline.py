@@ -9,6 +9,7 @@ from pathlib import Path
 
 from extractor import __version__
 from extractor.consistency import percent_checks, table_totals
+from extractor.savings import saving_checks, unit_cost_checks
 from extractor.errors import EmptyFileError, LimitExceededError, UnsupportedFileTypeError
 from extractor.parsing import structure
 from extractor.parsing.assemble import PAGE_SEP, Block, assemble
@@ -120,9 +121,9 @@ def _own_arithmetic(doc: Document, read: Read) -> None:
         totals = table_totals(doc)
         doc.total_mismatches += totals
         doc.warnings += [f"page {m.page}: {m.note}" for m in totals]
-    percents = percent_checks(doc)  # both checks stay silent on a clinical paper
-    doc.total_mismatches += percents
-    doc.warnings += [m.note for m in percents]
+    stated = percent_checks(doc) + saving_checks(doc) + unit_cost_checks(doc)  # each stays silent on a clinical paper
+    doc.total_mismatches += stated
+    doc.warnings += [m.note for m in stated]
 
 
 def _ocr_facts(doc: Document, read: Read) -> None:

@@ -131,10 +131,13 @@ class TextBox(_Model):
 
 
 class TotalMismatch(_Model):
-    """A figure of the submission that its own numbers contradict: a total that is not the sum of its parts, or a
-    percentage that is not its count over its denominator."""
+    """A figure of the submission that its own numbers contradict: a total that is not the sum of its parts, a
+    percentage that is not its count over its denominator, a saving its own cost table does not give, or an all-in
+    unit cost below its listed parts."""
 
-    kind: str = Field(default="total", description="'total' (a sum of parts) or 'percent' ('12 of 200 (7%)': 12/200 is 6.0%).")
+    kind: str = Field(default="total", description="'total' (a sum of parts), 'percent' ('12 of 200 (7%)': 12/200 is 6.0%), "
+                      "'saving' (a stated saving that the bid's own cost figures do not give) or 'unit_cost' (an all-in unit cost "
+                      "below the parts it includes, as the bid prices them).")
     label: str = Field(description="The total's row or column label, e.g. 'Total whole-life cost'.")
     location: str = Field(description="Where the total is, e.g. 'Whole-life cost!G12'.")
     span: Span = Field(description="Where the stated total lies in Document.text.")

@@ -88,9 +88,10 @@ def precheck(
     views = services.views.views([owner], tender_id=None)
     title = document_titles(services, [doc_id], party=(tender_id, owner["supplier_id"])).get(doc_id, owner["filename"])
     name = services.repo.supplier_names([owner["supplier_id"]]).get(owner["supplier_id"], owner["supplier_id"])
-    references = {r.key: r.text for r in services.store.get_document(doc_id).references}
+    doc = services.store.get_document(doc_id)
     report = reports.precheck(name, [title], evidence_items(services, views, with_reviews=False), generated_at=datetime.now(UTC),
-                              references=references)
+                              references={r.key: r.text for r in doc.references},
+                              figures=[(title, t) for t in doc.total_mismatches])
     services.repo.audit(user, "report.precheck", "document", doc_id, tender_id=tender_id,
                         after={"supplier_id": owner["supplier_id"], "format": format, "readiness": report["readiness"]["verdict"]})
     return _render(report, format, csv=None, html=reports.precheck_html, stem=f"precheck-{doc_id[:12]}")
