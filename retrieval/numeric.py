@@ -168,13 +168,26 @@ def _anchored_pair(claimed: list[Quantity], text: str, quantities: list[Quantity
 
 _MEASURE = re.compile(
     r"(?<![\w.])(\d+(?:\.\d+)?)\s*(?:(?:±|\+/-)\s*\d+(?:\.\d+)?\s*)?"
-    r"(mm²|mm2|mm|cm|ml|mL|mg/dL|mmol/L|mg|kg|g|minutes|mins?|hours|hrs?|days|weeks|°C)(?![\w²])"
+    r"(mm²|mm2|mm|cm|ml|mL|mg/dL|mmol/L|mg|kg|g|seconds|secs?|minutes|mins?|hours|hrs?|days|weeks|°C)(?![\w²])"
+)
+
+
+_SHARED_UNIT = re.compile(
+    r"(?<![\w.])(\d+(?:\.\d+)?)\s*(?:(?:±|\+/-)\s*\d+(?:\.\d+)?\s*)?(?:vs\.?|versus|and|to|,)\s*(?=\d+(?:\.\d+)?\s*"
+    r"(?:(?:±|\+/-)\s*\d+(?:\.\d+)?\s*)?(mm²|mm2|mm|cm|ml|mL|mg/dL|mmol/L|mg|kg|g|seconds|secs?|minutes|mins?|hours|hrs?|days|weeks|°C)(?![\w²]))"
 )
 
 
 def _measures(text: str) -> list[tuple[float, str, str]]:
-    """Measurements with a physical unit ("0.11±0.25 mm", "6.95 mm²", "38 minutes"): (value, unit, text)."""
-    return [(float(m.group(1)), m.group(2).replace("mm2", "mm²").lower(), m.group(0).strip()) for m in _MEASURE.finditer(text)]
+    """Measurements with a physical unit ("0.11±0.25 mm", "6.95 mm²", "38 minutes"), the first of a pair that shares
+    its unit included ("6.95±1.98 vs. 7.29±2.34 mm2" gives both): (value, unit, text)."""
+    found = [(float(m.group(1)), _unit_name(m.group(2)), m.group(0).strip()) for m in _MEASURE.finditer(text)]
+    found += [(float(m.group(1)), _unit_name(m.group(2)), m.group(1)) for m in _SHARED_UNIT.finditer(text)]
+    return found
+
+
+def _unit_name(unit: str) -> str:
+    return unit.replace("mm2", "mm²").lower()
 
 
 _ARM_MEANS = re.compile(r"\b(?:was|were|of|averaged)\s+(\d+(?:\.\d+)?)\s+(?:with|in|for|among)\b.{1,200}?"

@@ -107,3 +107,12 @@ def test_an_outcome_is_named_by_its_specific_words() -> None:
 def test_a_stated_percentage_matches_only_to_the_precision_it_is_written_in(claimed, passage, verdict) -> None:
     claim = _claim(f"Revascularisation {claimed}.", "revascularisation", Direction.unspecified)
     assert check_numbers(claim, passage).verdict is verdict
+
+
+def test_measurements_that_share_one_unit_are_both_read() -> None:
+    claim = _claim("Minimal stent area at 9 months was 6.95 mm² with Stentix and 7.29 mm² with Control (p=0.508) [1].",
+                   "minimal stent area", Direction.unspecified)
+    passage = "Minimal lumen area after 9 months (6.95±1.98 vs. 7.29±2.34 mm2, p=0.508) did not differ."
+    assert check_numbers(claim, passage).verdict is NumericVerdict.match
+    other = "Minimal lumen area after 9 months (6.95±1.98 vs. 7.47±2.34 mm2, p=0.508) did not differ."
+    assert check_numbers(claim, other).verdict is NumericVerdict.not_comparable  # a measurement never accuses
