@@ -214,7 +214,10 @@ def _check_measures(quote: str, passage_text: str) -> NumericCheck:
     if not claimed:
         return _check_arm_means(quote, passage_text)
     found = _measures(passage_text)
-    if all(any(u == fu and abs(v - fv) <= max(RELATIVE_TOLERANCE * abs(v), 0.005) for fv, fu, _ in found) for v, u, _ in claimed):
+    def same(v: float, vt: str, fv: float, ft: str) -> bool:  # to the precision both are written in (7.29 is not 7.47)
+        return abs(v - fv) <= 0.5 * 10 ** -_decimals(vt, v) + 0.5 * 10 ** -_decimals(ft, fv) + 1e-9
+
+    if all(any(u == fu and same(v, t, fv, ft) for fv, fu, ft in found) for v, u, t in claimed):
         said = ", ".join(t for _, _, t in claimed)
         return NumericCheck(verdict=NumericVerdict.match, note=f"every measurement the claim gives ({said}) appears in the source")
     return NumericCheck(verdict=NumericVerdict.not_comparable, note="the passage does not give the claim's measurements")
