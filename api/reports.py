@@ -820,6 +820,7 @@ _ARITHMETIC_FIX = {
     "percent": "Correct the percentage or the count it is given for, so that they agree.",
     "saving": "State the saving your own cost figures give, or correct the cost table it comes from, so that they agree.",
     "unit_cost": "Correct the all-in price or the prices of its parts: an all-in price cannot be less than the parts it includes.",
+    "restated": "Give the figure the same way in both places, or say why the two differ (another group, timepoint or analysis).",
 }
 
 

@@ -132,3 +132,68 @@ def percent_checks(doc: Document) -> list[TotalMismatch]:
             note=f"'{m.group(0)})' (p. {page}) gives {m.group('p')}%, but {m.group('n')} of {m.group('d')} is {shown}",
         ))
     return out
+
+
+# ------------------------------------------------------------------------------------------------ one figure, two ways
+
+_CONTENT = re.compile(r"[a-z][a-z-]{2,}")
+_MARKER = re.compile(r"\[\s*\d+(?:\s*[,–-]\s*\d+)*\s*\]")
+_STOP = frozenset(
+    "the and for with from that this than were was are has have had its our their per into over under after before during "
+    "which who when where while also both each more less fewer most least about around approximately compared against "
+    "versus than all any one two three four five six seven eight nine ten".split()
+)
+_URL = re.compile(r"https?://|www\.", re.IGNORECASE)
+RESTATED_SIMILARITY = 0.75
+"""How alike (word-set Jaccard, numbers and markers aside) two sentences must be to be read as one statement twice."""
+
+
+def _content(text: str) -> set[str]:
+    return {w for w in _CONTENT.findall(_MARKER.sub(" ", text).lower()) if w not in _STOP}
+
+
+def restated_checks(doc: Document) -> list[TotalMismatch]:
+    """One statement made twice with a different figure ("catheter failure fell by 45%" in the summary, "… by 38%" in
+    the evidence section): two sentences of a supplier's document whose words are alike (``RESTATED_SIMILARITY``), that
+    cite the same sources, and whose figures are of the same kinds in the same order and differ in exactly one, which is
+    not a count. A second difference (another timepoint, another group) makes them two statements, and nothing is
+    reported; neither are footnotes with links.
+    """
+    if doc.kind is DocumentKind.clinical_paper:
+        return []
+    from extractor.quantities import extract_quantities
+
+    rows = []
+    for s in doc.sentences:
+        if s.in_table or (s.section or "").lower().startswith("references"):
+            continue
+        if _URL.search(s.text):
+            continue  # a footnote's link: its leading number is the note's, not a figure
+        words = _content(s.text)
+        quantities = [q for q in extract_quantities(s.text) if q.kind.value != "p_value"]
+        if len(words) >= 4 and quantities:
+            rows.append((s, words, quantities, sorted(_MARKER.findall(s.text))))
+    out: list[TotalMismatch] = []
+    for i, (a, wa, qa, ma) in enumerate(rows):
+        for b, wb, qb, mb in rows[i + 1:]:
+            if ma != mb or len(qa) != len(qb) or len(wa & wb) / len(wa | wb) < RESTATED_SIMILARITY:
+                continue
+            if any((x.kind, x.unit, x.per) != (y.kind, y.unit, y.per) for x, y in zip(qa, qb)):
+                continue
+            differ = [(x, y) for x, y in zip(qa, qb) if abs(x.value - y.value) > 1e-9]
+            if len(differ) != 1:
+                continue
+            first, second = differ[0]
+            if first.kind.value in ("count", "sample_size"):
+                continue  # a count differs between sites, years and groups far more often than it is misquoted
+            start = b.span.start + b.text.find(second.text)
+            if start < b.span.start:
+                continue
+            out.append(TotalMismatch(
+                kind="restated", label=" ".join(b.text.split())[:120], location=f"p. {b.page}", page=b.page,
+                span=Span(start=start, end=start + len(second.text)), stated=second.value, computed=first.value,
+                parts=[f"p. {a.page}: {' '.join(a.text.split())[:160]}"],
+                note=f"the same statement gives {first.text} on p. {a.page} (\u201c{' '.join(a.text.split())[:100]}\u201d) and "
+                     f"{second.text} on p. {b.page}",
+            ))
+    return out

@@ -136,8 +136,9 @@ class TotalMismatch(_Model):
     unit cost below its listed parts."""
 
     kind: str = Field(default="total", description="'total' (a sum of parts), 'percent' ('12 of 200 (7%)': 12/200 is 6.0%), "
-                      "'saving' (a stated saving that the bid's own cost figures do not give) or 'unit_cost' (an all-in unit cost "
-                      "below the parts it includes, as the bid prices them).")
+                      "'saving' (a stated saving that the bid's own cost figures do not give), 'unit_cost' (an all-in unit cost "
+                      "below the parts it includes, as the bid prices them) or 'restated' (one statement made twice with "
+                      "a different figure).")
     label: str = Field(description="The total's row or column label, e.g. 'Total whole-life cost'.")
     location: str = Field(description="Where the total is, e.g. 'Whole-life cost!G12'.")
     span: Span = Field(description="Where the stated total lies in Document.text.")

@@ -82,3 +82,27 @@ def test_consistency_a_percentage_that_is_not_its_count_over_its_denominator_is_
 def test_consistency_rounding_and_truncation_are_not_slips(tmp_path: Path) -> None:
     doc = _parse(tmp_path, "Re-sites fell in 2 of 3 wards (66%), 1 of 6 (16.7%), 7/9 (78%) and 45 of 1,012 cannulae (4.4%).\n")
     assert [t for t in doc.total_mismatches if t.kind == "percent"] == []
+
+
+RESTATED = """# Bid
+
+## Summary
+
+Veloxa reduced premature catheter failure by 45% compared with open-system cannulae in the multicentre trial [1].
+
+## Evidence
+
+In the multicentre trial, Veloxa reduced premature catheter failure by 38% compared with open-system cannulae [1].
+In ICU patients, catheter failure fell by 45% with Veloxa at 30 days [1].
+In ward patients, catheter failure fell by 30% with Veloxa at 90 days [1].
+Veloxa reduced premature catheter failure by 45% compared with open-system cannulae in the second trial [2].
+"""
+
+
+def test_consistency_one_statement_made_twice_with_another_figure_is_flagged(tmp_path: Path) -> None:
+    doc = _parse(tmp_path, RESTATED)
+    (m,) = [t for t in doc.total_mismatches if t.kind == "restated"]
+    assert (m.computed, m.stated) == (45.0, 38.0) and doc.text[m.span.start:m.span.end] == "38%"
+    assert "45% on p. 1" in m.note and "38% on p. 1" in m.note
+    # two groups at two timepoints are two statements; another source ([2]) is another statement too
+    assert not any("ward" in t.label or "second trial" in t.label for t in doc.total_mismatches)
