@@ -228,6 +228,7 @@ class ClaimEvidence:
         review: The latest review decision; None means the claim is pending review.
         passages: passage_id -> Passage for the links, to quote the source text, page and document.
         documents: doc_id -> display title or filename of the claim's own and the cited documents.
+        pending: Its document, or a paper of the same party, is still being processed (its verdict may yet come).
     """
 
     claim: Claim
@@ -235,6 +236,7 @@ class ClaimEvidence:
     review: ReviewDecision | None = None
     passages: dict[str, Passage] = field(default_factory=dict)
     documents: dict[str, str] = field(default_factory=dict)
+    pending: bool = False
 
 
 def latest_decision(decisions: Iterable[ReviewDecision]) -> ReviewDecision | None:
@@ -388,7 +390,7 @@ def _claim_row(item: ClaimEvidence, *, threshold: float) -> dict:
     status, deciding = support_status(item.links, threshold=threshold)
     counter = _counter_link(item.links, status, threshold)
     num_status, num_link = numeric_status(item.links)
-    verdict = claim_verdict(item.links, item.passages, threshold=threshold, claim=c)
+    verdict = claim_verdict(item.links, item.passages, threshold=threshold, claim=c, pending=item.pending)
     return {
         "id": c.id,
         "doc_id": c.doc_id,
@@ -1282,7 +1284,7 @@ def precheck_html(report: dict) -> str:
 # --- the tender-wide comparison ---------------------------------------------------------------------
 
 COMPARED_VERDICTS = (ClaimVerdict.supported, ClaimVerdict.contradicted, ClaimVerdict.numbers_differ,
-                     ClaimVerdict.not_enough_info, ClaimVerdict.not_checked)
+                     ClaimVerdict.not_enough_info, ClaimVerdict.not_checked, ClaimVerdict.pending)
 
 
 def comparison(tender: str, suppliers: list[tuple[str, str, list[ClaimEvidence]]], *, generated_at: datetime,
@@ -1303,7 +1305,7 @@ def comparison(tender: str, suppliers: list[tuple[str, str, list[ClaimEvidence]]
         domains = {}
         for d in DOMAIN_ORDER:
             mine = [i for i in items if i.claim.domain is d]
-            verdicts = Counter(claim_verdict(i.links, i.passages, threshold=threshold, claim=i.claim).status for i in mine)
+            verdicts = Counter(claim_verdict(i.links, i.passages, threshold=threshold, claim=i.claim, pending=i.pending).status for i in mine)
             domains[d.value] = {
                 "claims": len(mine),
                 "reviewed": sum(i.review is not None for i in mine),

@@ -28,7 +28,7 @@ from fastapi.responses import Response
 from pydantic import TypeAdapter
 
 from api.schemas import ClaimItem
-from api.views import ClaimView, claim_view, claim_views
+from api.views import ClaimView, claim_view, claim_views, is_pending
 from extractor.errors import NotFoundError
 
 PATCH_LIMIT = 32
@@ -83,6 +83,7 @@ class ClaimViewCache:
         if not owners:
             return []
         revisions, review_id = self._services.repo.view_stamp(tender_id, list(dict.fromkeys(o["doc_id"] for o in owners)))
+        processing = self._services.repo.processing()  # a job that starts or ends changes no revision: it is in the key
         out: list[ClaimView] = []
         seen: set[tuple[str, str]] = set()
         for owner in owners:
@@ -90,14 +91,14 @@ class ClaimViewCache:
             if mine in seen:
                 continue
             seen.add(mine)
-            key = (owner["doc_id"], owner["supplier_id"], owner["role"], tender_id)
+            key = (owner["doc_id"], owner["supplier_id"], owner["role"], tender_id, is_pending(owner, processing))
             data_rev = revisions[owner["doc_id"]]
             with self._lock:
                 entry = self._entries.get(key)
                 if entry is not None:
                     self._entries.move_to_end(key)
             if entry is None or entry.data_rev != data_rev:
-                entry = self._build(owner, tender_id, data_rev, review_id)
+                entry = self._build(owner, tender_id, data_rev, review_id, processing)
             elif entry.review_id != review_id:
                 entry = self._patch(entry, owner, tender_id, data_rev, review_id)
             else:
@@ -120,9 +121,10 @@ class ClaimViewCache:
             while len(self._entries) > self._max:
                 self._entries.popitem(last=False)
 
-    def _build(self, owner: dict, tender_id: str | None, data_rev: int, review_id: int) -> _Entry:
+    def _build(self, owner: dict, tender_id: str | None, data_rev: int, review_id: int,
+               processing: tuple[set[str], set[tuple[str, str]]] | None = None) -> _Entry:
         self.stats["built"] += 1
-        views = claim_views(self._services, [owner], tender_id=tender_id)
+        views = claim_views(self._services, [owner], tender_id=tender_id, processing=processing)
         for v in views:
             v.item_json = item_json(v)
         return _Entry(data_rev, review_id, tuple(views))

@@ -30,6 +30,7 @@ class ClaimView:
     upload_tender_id: str | None = None  # the tender of the ownership row the view was built from (its support links' party)
     reviews: list[ReviewDecision] = field(default_factory=list)
     links: list[SupportLink] = field(default_factory=list)
+    pending: bool = False  # its document, or a paper of the same party, is still being processed
     item_json: bytes | None = None  # the item() body serialized, filled in by api.viewcache
     detail_json: dict[str, bytes] = field(default_factory=dict)  # ClaimDetail bodies by audience, filled in by the detail route
 
@@ -50,7 +51,7 @@ class ClaimView:
 
     @property
     def verdict(self) -> str:
-        return claim_verdict(self.links).status.value
+        return claim_verdict(self.links, pending=self.pending).status.value
 
     @property
     def stances(self) -> dict[str, int]:
@@ -63,12 +64,22 @@ class ClaimView:
                 "verdict": self.verdict, "stances": self.stances}
 
 
-def claim_views(services, owners: list[dict], *, tender_id: str | None) -> list[ClaimView]:
+def is_pending(owner: dict, processing: tuple[set[str], set[tuple[str, str]]]) -> bool:
+    """Whether an ownership row's claims may yet be checked: its document, or a paper of its party, is being processed."""
+    docs, parties = processing
+    return owner["doc_id"] in docs or (owner["tender_id"], owner["supplier_id"]) in parties
+
+
+def claim_views(services, owners: list[dict], *, tender_id: str | None,
+                processing: tuple[set[str], set[tuple[str, str]]] | None = None) -> list[ClaimView]:
     """Every claim of the stored documents among ``owners`` (ownership rows), in document then reading order.
 
-    In a tender (``tender_id``), each claim carries its current version and the tender's review decisions.
+    In a tender (``tender_id``), each claim carries its current version and the tender's review decisions. A claim of a
+    document still being processed, or of a party whose paper is, is ``pending`` (``processing``: the repository's
+    :meth:`processing`, read when not given).
     """
     store, repo = services.store, services.repo
+    processing = processing if processing is not None else repo.processing()
     stored = repo.document_summaries(o["doc_id"] for o in owners)
     views: list[ClaimView] = []
     seen: set[tuple[str, str]] = set()
@@ -87,7 +98,7 @@ def claim_views(services, owners: list[dict], *, tender_id: str | None) -> list[
             version, claim = current[c.id]
             views.append(ClaimView(claim=claim, original=c, version=version, tender_id=tender_id, supplier_id=owner["supplier_id"],
                                    role=owner["role"], upload_tender_id=owner["tender_id"], reviews=reviews.get(c.id, []),
-                                   links=links.get(c.id, [])))
+                                   links=links.get(c.id, []), pending=is_pending(owner, processing)))
     return views
 
 
@@ -104,7 +115,8 @@ def claim_view(services, owner: dict, claim_id: str, *, tender_id: str | None) -
     reviews = repo.reviews(tender_id, [original.id], supplier).get(original.id, []) if tender_id else []
     return ClaimView(claim=claim, original=original, version=version, tender_id=tender_id, supplier_id=owner["supplier_id"],
                      role=owner["role"], upload_tender_id=owner["tender_id"], reviews=reviews,
-                     links=store.list_support_links(claim_id=original.id, context=owner_context(owner)))
+                     links=store.list_support_links(claim_id=original.id, context=owner_context(owner)),
+                     pending=is_pending(owner, repo.processing()))
 
 
 def view_owner(view: ClaimView) -> dict:
@@ -134,9 +146,10 @@ def filter_views(views: list[ClaimView], *, domain: str | None = None, category:
     return out
 
 
-def verdict_reason(links: list[SupportLink], bodies: list[dict], claim: Claim | None = None) -> str:
+def verdict_reason(links: list[SupportLink], bodies: list[dict], claim: Claim | None = None, *, pending: bool = False) -> str:
     """The claim-level verdict's reason, with the pages of the passages in ``bodies`` (from :func:`link_bodies`)."""
-    return claim_verdict(links, {b["link"].passage_id: b["passage"] for b in bodies if b["passage"] is not None}, claim=claim).reason
+    return claim_verdict(links, {b["link"].passage_id: b["passage"] for b in bodies if b["passage"] is not None}, claim=claim,
+                         pending=pending).reason
 
 
 def link_bodies(services, links: list[SupportLink], owner: dict) -> list[dict]:
@@ -170,5 +183,5 @@ def evidence_items(services, views: list[ClaimView], *, with_reviews: bool = Tru
         mine = {lk.passage_id: passages[lk.passage_id] for lk in v.links if lk.passage_id in passages}
         docs = {d: named[d] for d in {v.claim.doc_id, *(p.doc_id for p in mine.values())} if d in named}
         items.append(ClaimEvidence(claim=v.claim, links=list(v.links), review=latest_decision(v.reviews) if with_reviews else None,
-                                   passages=mine, documents=docs))
+                                   passages=mine, documents=docs, pending=v.pending))
     return items

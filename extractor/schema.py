@@ -431,6 +431,7 @@ class ClaimVerdict(str, Enum):
     numbers_differ = "numbers_differ"
     not_enough_info = "not_enough_info"
     not_checked = "not_checked"
+    pending = "pending"  # not checked yet: its document, or a paper of the same party, is still being processed
 
 
 class NumericCheck(_Model):

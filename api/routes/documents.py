@@ -11,7 +11,7 @@ from api.deps import CurrentUser, ServicesDep
 from api.store.service import owner_context
 from api.schemas import ClaimDetail, ClaimItem, DocumentDetail, DocumentPublic, DocumentRole, LinkPublic, Page, SearchPublic
 from api.viewcache import JSONBytes, page_json
-from api.views import ClaimView, filter_views, link_bodies, verdict_reason
+from api.views import ClaimView, filter_views, is_pending, link_bodies, verdict_reason
 from extractor.schema import ClaimCategory, Passage, Stance, VBPDomain
 
 router = APIRouter(tags=["documents"])
@@ -132,9 +132,9 @@ def get_claim(claim_id: str, user: CurrentUser, services: ServicesDep, tender_id
     claim = services.store.get_claim(claim_id)
     links = services.store.list_support_links(claim_id=claim_id, context=owner_context(owner))
     view = ClaimView(claim=claim, original=claim, version=0, tender_id=None, supplier_id=owner["supplier_id"], role=owner["role"],
-                     upload_tender_id=owner["tender_id"], links=links)
+                     upload_tender_id=owner["tender_id"], links=links, pending=is_pending(owner, services.repo.processing()))
     bodies = link_bodies(services, links, owner)
-    return {**view.item(), "original": claim, "links": bodies, "verdict_reason": verdict_reason(links, bodies, claim)}
+    return {**view.item(), "original": claim, "links": bodies, "verdict_reason": verdict_reason(links, bodies, claim, pending=view.pending)}
 
 
 @router.get("/claims/{claim_id}/links", response_model=Page[LinkPublic])

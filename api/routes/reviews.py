@@ -79,7 +79,8 @@ def _claim_detail(services, view, tender_id: str, claim_id: str, user) -> dict:
     if user.role == "supplier":  # review work is the evaluators'; a supplier sees its claim as extracted
         body.update(claim=view.original, version=0, review_state=None)
     bodies = link_bodies(services, view.links, view_owner(view))
-    return {**body, "original": view.original, "links": bodies, "verdict_reason": verdict_reason(view.links, bodies, view.claim), "reviews": reviews,
+    return {**body, "original": view.original, "links": bodies, "verdict_reason": verdict_reason(view.links, bodies, view.claim, pending=view.pending),
+            "reviews": reviews,
             "versions": versions}
 
 

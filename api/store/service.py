@@ -685,6 +685,13 @@ class ServiceRepo:
         with self.session() as s:
             return set(s.scalars(select(JobRow.doc_id).where(JobRow.status.in_(("queued", "running")))))
 
+    def processing(self) -> tuple[set[str], set[tuple[str, str]]]:
+        """What is still being processed: the documents, and the (tender, supplier) parties, of queued or running jobs.
+        A claim of such a document, or of a party whose paper is still coming in, may yet be checked: it is pending."""
+        with self.session() as s:
+            rows = s.execute(select(JobRow.doc_id, JobRow.tender_id, JobRow.supplier_id).where(JobRow.status.in_(("queued", "running")))).all()
+        return {r[0] for r in rows}, {(r[1], r[2]) for r in rows}
+
     def live_upload_paths(self) -> set[str]:
         """Files of jobs that still need them (queued or running)."""
         with self.session() as s:

@@ -112,6 +112,7 @@ VERDICT_LABELS: dict[ClaimVerdict, str] = {
     ClaimVerdict.numbers_differ: "Numbers differ",
     ClaimVerdict.not_enough_info: "Not enough information",
     ClaimVerdict.not_checked: "Not checked",
+    ClaimVerdict.pending: "Pending",
 }
 QUOTE_CHARS = 240
 
@@ -126,7 +127,7 @@ class Verdict:
 
 
 def claim_verdict(links: list[SupportLink], passages: Mapping[str, Passage] | None = None, *,
-                  threshold: float = SUPPORT_THRESHOLD, claim: Claim | None = None) -> Verdict:
+                  threshold: float = SUPPORT_THRESHOLD, claim: Claim | None = None, pending: bool = False) -> Verdict:
     """The claim-level verdict from its links, precision first.
 
     ``contradicted`` when :func:`support_status` says so; else ``numbers_differ`` when :func:`numeric_status` finds a
@@ -134,12 +135,15 @@ def claim_verdict(links: list[SupportLink], passages: Mapping[str, Passage] | No
     reason says); else ``not_enough_info``, with the closest passage still named; ``not_checked`` with no links.
     The reason quotes the sentence the verdict rests on (the structure judge's finding sentence, or the start of the
     passage) and its page, from ``passages`` (passage id -> Passage) when given. With the ``claim``, a claim that was
-    not checked says whether it cannot be (it cites nothing, or none of its cited papers was supplied).
+    not checked says whether it cannot be (it cites nothing, or none of its cited papers was supplied); with ``pending``
+    (its document, or a paper of the same party, is still being processed) a claim with no links yet is ``pending``.
     """
     status, link = support_status(links, threshold=threshold)
     cites = bool(claim is not None and any(c.keys for c in claim.citations))
     unsupplied = cites and not any(lk.cited for lk in links)
     if status is SupportStatus.not_checked:
+        if pending:
+            return Verdict(ClaimVerdict.pending, "Pending: still being processed; the verdict follows when its check has run.", None)
         if claim is not None and not claim.citations:
             return Verdict(ClaimVerdict.not_checked, "Not checkable: the claim cites no source.", None)
         if unsupplied:

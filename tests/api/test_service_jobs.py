@@ -9,7 +9,7 @@ from pathlib import Path
 from sqlalchemy import update
 
 from api.store.models import JobRow
-from tests.api.service_kit import PAPER, SUBMISSION, KeywordStance, World
+from tests.api.service_kit import OTHER_SUBMISSION, PAPER, SUBMISSION, KeywordStance, World
 
 
 def _set(world: World, job_id: str, **values) -> None:
@@ -188,5 +188,32 @@ def test_service_jobs_a_step_cut_short_by_the_stop_is_not_logged_as_failed(tmp_p
         said = [r.getMessage() for r in caplog.records if job["id"] in r.getMessage()]
         assert said and not [m for m in said if "failed" in m], said
         assert any("stays queued for the next start" in m for m in said)
+    finally:
+        world.close()
+
+
+def test_service_jobs_claims_waiting_on_a_job_are_pending_until_it_has_run(tmp_path: Path) -> None:
+    world = World(tmp_path)
+    try:
+        world.standard_tender()
+        sub = world.ingest("eva", "acme-submission.md", SUBMISSION, role="submission", supplier="acme")
+        world.ingest("globex-user", "globex-submission.md", OTHER_SUBMISSION, role="submission")
+        url = f"/tenders/{world.tender}/claims?supplier=acme"
+        before = {c["verdict"] for c in world.get("eva", url).json()["data"]}
+        assert "pending" not in before and "not_checked" in before  # the paper it cites was never supplied
+        queued = world.upload("eva", "acme-trial.md", PAPER, role="paper", supplier="acme")
+        assert queued.status_code == 202
+        waiting = world.get("eva", url).json()["data"]
+        unlinked = [c for c in waiting if c["verdict"] != "supported" and not c["stances"]]
+        assert unlinked and all(c["verdict"] == "pending" for c in unlinked)  # a paper of acme's is on its way
+        detail = world.get("eva", f"/tenders/{world.tender}/claims/{unlinked[0]['claim']['id']}").json()
+        assert detail["verdict_reason"].startswith("Pending: still being processed")
+        sheet = world.get("eva", f"/tenders/{world.tender}/worksheet?supplier=acme").json()
+        assert "pending" in str(sheet)
+        other = {c["verdict"] for c in world.get("globex-user", f"/tenders/{world.tender}/claims").json()["data"]}
+        assert other and "pending" not in other  # another party's job says nothing about globex's claims
+        world.drain()
+        after = {c["verdict"] for c in world.get("eva", url).json()["data"]}
+        assert "pending" not in after and sub["doc_id"]
     finally:
         world.close()

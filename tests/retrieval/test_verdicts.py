@@ -112,6 +112,14 @@ def _claim(*markers: str):
                  domain=VBPDomain.patient_and_staff, extractor="test", citations=[Citation(marker=m, keys=[m.strip("[]")]) for m in markers])
 
 
+def test_verdicts_a_claim_still_waiting_on_its_check_is_pending_not_unchecked() -> None:
+    waiting = claim_verdict([], PASSAGES, claim=_claim("[1]"), pending=True)
+    assert waiting.status is ClaimVerdict.pending and waiting.reason.startswith("Pending: still being processed")
+    checked = claim_verdict([classifier(Stance.not_enough_info, 0.9)], PASSAGES, claim=_claim("[1]"), pending=True)
+    assert checked.status is ClaimVerdict.not_enough_info  # links already there: what they say stands
+    assert claim_verdict([], PASSAGES, claim=_claim("[1]")).status is ClaimVerdict.not_checked
+
+
 @pytest.mark.parametrize(("claim_markers", "links", "status", "words"), [
     ((), [], ClaimVerdict.not_checked, "Not checkable: the claim cites no source."),
     (("[1]",), [], ClaimVerdict.not_checked, "Not checkable: the paper it cites was not supplied."),
