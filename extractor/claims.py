@@ -87,7 +87,8 @@ CATEGORY_CUES: dict[ClaimCategory, re.Pattern[str]] = {
         r"length of stay|\bbed[- ]days?\b|\bLOS\b|readmission\w*|re-?admitted|procedure time|theatre time|operating time|"
         r"nurs(?:e|ing) time|staff time|clinician time|minutes of|hours of|appointments?|visits?\b|re-?sites?|dressing changes|"
         r"workload|admissions?|attendances?|bed occupancy|throughput|turnaround|time to (?:result|diagnosis|treatment)|"
-        r"consultations?|referrals?|home visits|capacity released|productiv\w+|\b\w+s per (?:procedure|patient|stay|episode|bed|test)\b"
+        r"consultations?|referrals?|home visits|capacity released|productiv\w+|\b\w+s per (?:procedure|patient|stay|episode|bed|test)\b|"
+        r"\b(?:sav\w*|releas\w*|free\w*)\s+(?:of\s+)?(?:around\s+|about\s+|up to\s+|over\s+)?[\d.,]+\s*(?:minutes|hours|bed[- ]days)\b"
     ),
     ClaimCategory.experience: _rx(
         r"satisf\w*|prefer\w*|comfort\w*|\bpain\w*|quality of life|patient-reported|experience[sd]?\b|easier|ease of use|"
@@ -213,11 +214,16 @@ class ExtractionResult:
     stats: Counter[str] = field(default_factory=Counter)
 
 
-def extract_claims(doc: Document) -> ExtractionResult:
+_PACKAGED = object()
+
+
+def extract_claims(doc: Document, *, label_head=_PACKAGED) -> ExtractionResult:
     """Extract grounded claims from a parsed document.
 
     Args:
         doc: A Document from ``extractor.pipeline.parse_file``.
+        label_head: The category head (``extractor.labels.CategoryHead``): the packaged one by default, ``None`` for the
+            rules alone (the harness passes each fold's own head).
 
     Returns:
         The claims in document order, with the number of candidate sentences and of claims
@@ -226,6 +232,9 @@ def extract_claims(doc: Document) -> ExtractionResult:
     from extractor.pico import pico_fields_batch
     from extractor.quantities import extract_quantities
 
+    from extractor.labels import category_features, get_head
+
+    head = get_head() if label_head is _PACKAGED else label_head
     result = ExtractionResult(claims=[])
     paper = doc.kind is DocumentKind.clinical_paper
     doc_design = design_of_document(doc)
@@ -264,6 +273,11 @@ def extract_claims(doc: Document) -> ExtractionResult:
                     q.price_year = book_year  # the workbook states its price base once, on a sheet of its own
         money = any(q.kind is QuantityKind.currency for q in quantities)
         category = categorise(quote, sentence.section, in_table=sentence.in_table, money=money)
+        labelled: dict[str, float] = {}
+        if head is not None:
+            features = category_features(quote, rule=category, section_prior=_section_category(sentence.section),
+                                         in_table=sentence.in_table, quantities=quantities)
+            category, labelled["category"] = head.decide(features, category)
         citations = find_citations(quote, span.start, ref_keys)
         cited = [ref_design.get(k, EvidenceLevel.none) for c in citations for k in c.keys]
         level = strongest([lv for lv in cited if lv is not EvidenceLevel.none]) if cited else doc_design
@@ -288,6 +302,7 @@ def extract_claims(doc: Document) -> ExtractionResult:
             hedged=bool(HEDGE.search(quote)),
             citations=citations,
             evidence_level=level,
+            label_confidence=labelled,
             source_type=best_source(sources),
             extractor=EXTRACTOR_NAME,
             extractor_version=EXTRACTOR_VERSION,
@@ -534,6 +549,10 @@ def direction_of(
     p = _P_VALUE.search(text)
     if p and (p.group(1) in (">", "≥") or float(p.group(2)) >= 0.05):
         return Direction.no_difference
+    if not quantities and SUPERLATIVE.search(text):
+        rest = SUPERLATIVE.sub(" ", text)  # a boast with no measure says no direction (SPEC), unless a verb beside it does
+        if not (DECREASE.search(rest) or INCREASE.search(rest) or COMPARATIVE.search(rest)):
+            return Direction.unspecified
     if CATEGORY_CUES[ClaimCategory.cost].search(text):
         if re.search(r"\bsav(?:e|es|ed|ing|ings)\b", text, re.I) or _COST_LESS.search(text):
             return Direction.decrease

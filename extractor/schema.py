@@ -378,6 +378,10 @@ class Claim(_Model):
         description="A price, pack size or charge of the offer itself ('Test cartridge £3.20'): a fact for the whole-life cost, "
                     "not a claim about value, so it is never reported as unsourced.",
     )
+    label_confidence: dict[str, float] = Field(
+        default_factory=dict,
+        description="Confidence of each learned label ('category': the category head's probability of the category given).",
+    )
     citations: list[Citation] = Field(default_factory=list, description="Citation markers and the references they resolve to.")
     evidence_level: EvidenceLevel = Field(default=EvidenceLevel.none, description="Study design behind the claim.")
     source_type: SourceType = Field(

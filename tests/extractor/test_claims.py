@@ -94,7 +94,7 @@ def test_claims_skip_background_methods_and_boilerplate(claims, not_a_claim: str
         ("Kelvo may reduce wound infection", ClaimCategory.outcome, Direction.decrease, True),
         ("Median time to healing was 9.1 weeks", ClaimCategory.outcome, Direction.decrease, False),
         ("Wound infection fell from 12% to 7%", ClaimCategory.outcome, Direction.decrease, False),
-        ("Kelvo is the most comfortable dressing", ClaimCategory.experience, Direction.increase, False),
+        ("Kelvo is the most comfortable dressing", ClaimCategory.experience, Direction.unspecified, False),  # a boast: SPEC
         ("No serious adverse events", ClaimCategory.safety, Direction.no_difference, False),
         ("Unit price per dressing", ClaimCategory.cost, Direction.increase, False),
         ("Cost per patient episode", ClaimCategory.cost, Direction.decrease, False),
