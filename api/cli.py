@@ -590,7 +590,8 @@ def eval_cmd(
     split: Annotated[Optional[str], typer.Option(help="Split to score (default: the one split present).")] = None,
     source: Annotated[Optional[str], typer.Option(help="rct-numeric: 'pdf' (default) or 'markdown'.")] = None,
     limit: Annotated[Optional[int], typer.Option(help="Score only the first N examples (quick checks).")] = None,
-    cv: Annotated[Optional[int], typer.Option(help="rct-numeric: K article-level folds, heads refitted on K-1 (e.g. --split TRAIN --cv 5).")] = None,
+    cv: Annotated[Optional[int], typer.Option(help="rct-numeric: K article-level folds, heads refitted on K-1 (e.g. --split TRAIN --cv 5); "
+                                                         "vbp: K document folds, the category head refitted on K-1.")] = None,
     index_dir: Annotated[Optional[Path], typer.Option(help="scifact: keep the corpus index in this folder and reuse it.")] = None,
     label: Annotated[Optional[bool], typer.Option("--label/--no-label", help="scifact: also score the label task (default: yes).")] = None,
     json_file: Annotated[Optional[Path], typer.Option("--json", help="Also write the result to this JSON file.")] = None,

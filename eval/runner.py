@@ -70,6 +70,13 @@ def format_table(result: dict[str, object]) -> str:
         if key in skip or isinstance(value, (dict, list)):
             continue
         lines.append(f"  {key:<32} {value}")
+    confusion = result.get("category_confusion")
+    if isinstance(confusion, dict) and confusion:
+        labels = sorted(set(confusion) | {p for row in confusion.values() for p in row})
+        lines.append("  category_confusion (rows gold, columns predicted):")
+        lines.append("    " + " " * 14 + "".join(f"{x[:7]:>8}" for x in labels))
+        for g in labels:
+            lines.append(f"    {g[:14]:<14}" + "".join(f"{confusion.get(g, {}).get(p, 0):>8}" for p in labels))
     for key, value in result.items():
         if isinstance(value, dict) and value and all(isinstance(v, dict) and "f1" in v for v in value.values()):
             lines.append(f"  {key}:")

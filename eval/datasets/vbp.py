@@ -32,13 +32,18 @@ def load_gold(path: Path) -> list[dict]:
     return docs
 
 
-def predict(doc_path: Path) -> list[dict]:
-    """Run the pipeline on one document and return its claims as plain dicts."""
+_PACKAGED = object()
+
+
+def predict(doc_path: Path, label_head=_PACKAGED) -> list[dict]:
+    """Run the pipeline on one document and return its claims as plain dicts (``label_head``: a fold's own category
+    head; the packaged one by default)."""
     from extractor.claims import extract_claims
     from extractor.pipeline import parse_file
 
     document = parse_file(doc_path)
-    return [c.model_dump(mode="json") for c in extract_claims(document).claims]
+    claims = extract_claims(document) if label_head is _PACKAGED else extract_claims(document, label_head=label_head)
+    return [c.model_dump(mode="json") for c in claims.claims]
 
 
 def score(gold_docs: list[dict], predictions: dict[str, list[dict]]) -> dict[str, object]:
@@ -46,6 +51,7 @@ def score(gold_docs: list[dict], predictions: dict[str, list[dict]]) -> dict[str
     tp = fp = fn = 0
     cat_tp, cat_fp, cat_fn = Counter(), Counter(), Counter()
     cat_right = dir_right = strict = matched = 0
+    confusion: Counter = Counter()
     field_f1 = {f: 0.0 for f in TEXT_FIELDS}
     q_gold = q_pred = q_match = 0
     errors: list[dict] = []
@@ -70,6 +76,7 @@ def score(gold_docs: list[dict], predictions: dict[str, list[dict]]) -> dict[str
             matched += 1
             cat_tp[gc["category"]] += 1
             ok_cat = gc["category"] == pc["category"]
+            confusion[(gc["category"], pc["category"])] += 1
             ok_dir = gc.get("direction", "unspecified") == pc["direction"]
             cat_right += ok_cat
             dir_right += ok_dir
@@ -99,15 +106,35 @@ def score(gold_docs: list[dict], predictions: dict[str, list[dict]]) -> dict[str
         "quantity_recall": quantity["recall"],
         **{f"{f}_token_f1": round(field_f1[f] / matched, 4) if matched else 0.0 for f in TEXT_FIELDS},
         "per_category": per_category,
+        "category_confusion": {g: {p: n for (gg, p), n in sorted(confusion.items()) if gg == g}
+                               for g in sorted({g for g, _ in confusion})},
         "gold_claims": tp + fn,
         "predicted_claims": tp + fp,
         "errors": errors,
     }
 
 
-def run(data: Path, split: str, *, limit: int | None = None, **_: object) -> dict[str, object]:
-    """Score claim extraction on a gold JSONL file (``data``)."""
+def run(data: Path, split: str, *, limit: int | None = None, cv: int | None = None, **_: object) -> dict[str, object]:
+    """Score claim extraction on a gold JSONL file (``data``).
+
+    With ``cv`` K, the category head is refitted K times on the file's own documents (document-level folds, no
+    document on both sides) and each fold's documents are labelled by the head that never saw them: the
+    cross-validated figures of this gold file (``eval.training.train_labels``).
+    """
     gold_docs = load_gold(data)[: limit or None]
-    predictions = {g["doc_id"]: predict(g["_path"]) for g in gold_docs}
-    result = score(gold_docs, predictions)
-    return {"examples": len(gold_docs), **result}
+    if cv is None:
+        predictions = {g["doc_id"]: predict(g["_path"]) for g in gold_docs}
+        return {"examples": len(gold_docs), **score(gold_docs, predictions)}
+    from eval.training.train_labels import examples, fit
+    from extractor.errors import ConfigError
+
+    if cv < 2 or cv > len(gold_docs):
+        raise ConfigError(f"--cv {cv} needs between 2 and {len(gold_docs)} folds: the file has {len(gold_docs)} documents.",
+                          hint="Choose a K no larger than the number of documents.")
+    folds = [gold_docs[k::cv] for k in range(cv)]
+    predictions = {}
+    for k, held in enumerate(folds):
+        head = fit(examples([g for j, f in enumerate(folds) if j != k for g in f]))
+        predictions.update({g["doc_id"]: predict(g["_path"], label_head=head) for g in held})
+    return {"examples": len(gold_docs), "cv_folds": cv, "cv_note": "category head refitted per document fold on this file",
+            **score(gold_docs, predictions)}

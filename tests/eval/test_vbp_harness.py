@@ -66,6 +66,35 @@ def test_vbp_harness_scores_hand_made_predictions_exactly() -> None:
     # 8.02 is within 0.5% of 8; the 3 with no unit does not match "%": 1 of 2 predicted, 1 of 2 gold
     assert (result["quantity_precision"], result["quantity_recall"]) == (0.5, 0.5)
     assert result["outcome_token_f1"] == 1.0
+    assert result["category_confusion"] == {"safety": {"safety": 1}}  # matched pairs only, gold row then predicted
+
+
+def test_vbp_harness_prints_the_category_confusion() -> None:
+    table = runner.format_table({"dataset": "vbp", "split": "gold", "examples": 1, "seconds": 0.1,
+                                 "category_confusion": {"outcome": {"outcome": 3, "safety": 1}, "safety": {"safety": 2}}})
+    assert "rows gold, columns predicted" in table
+    assert any(line.split()[:3] == ["outcome", "3", "1"] for line in table.splitlines())
+
+
+def test_vbp_harness_cv_needs_a_fold_count_the_file_can_take(tiny_gold: Path) -> None:
+    from extractor.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="--cv 3 needs between 2 and 1 folds"):
+        runner.run("vbp", tiny_gold, cv=3)
+
+
+@pytest.mark.slow
+def test_vbp_harness_cross_validates_the_category_head_by_document(tmp_path: Path) -> None:
+    from tests.conftest import CORPUS
+
+    gold = [json.loads(line) for line in (CORPUS / "labels" / "gold.jsonl").read_text().splitlines()[:4]]
+    for g in gold:  # four documents of the label gold, their paths made absolute
+        g["path"] = str(CORPUS / "labels" / g["path"])
+    path = tmp_path / "four.jsonl"
+    path.write_text("".join(json.dumps(g) + "\n" for g in gold))
+    result = runner.run("vbp", path, cv=2)
+    assert result["cv_folds"] == 2 and result["examples"] == 4
+    assert 0.5 < result["category_accuracy"] <= 1.0 and sum(sum(r.values()) for r in result["category_confusion"].values()) > 50
 
 
 @pytest.mark.slow
