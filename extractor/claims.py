@@ -159,11 +159,11 @@ NO_DIFFERENCE = _rx(
 )
 DECREASE = _rx(
     r"\b(reduc\w*|lower\w*|decreas\w*|(?:significantly |markedly |substantially )diminish\w*|shrank|fell|falls?|dropp?\w*|declin\w*|cuts?|shorten\w*|fewer|less\b|halv\w*|prevent\w*|"
-    r"avoid\w*|eliminat\w*|minimi[sz]\w*|sav(?:e|es|ed|ing|ings)\b|shorter|faster|quicker|down from|removes?|"
+    r"avoid\w*|eliminat\w*|minimi[sz]\w*|sav(?:e|es|ed|ing|ings)\b|shorter|faster|quicker|sooner|earlier than|down from|removes?|"
     r"lowest|cheapest|fewest|least|releas(?:ed|es|ing) (?:an estimated |about |around |up to )?\d[\d,]*|freeing|frees)\b"
 )
 INCREASE = _rx(
-    r"\b(increas\w*|rose|rises?|(?:significantly |markedly |substantially |further |has |have |had )(?:rais|elevat|prolong|lengthen)(?:e|es|ed|ing|s)?\b|rais(?:e|es|ed|ing)\b(?=[^.]{0,80}\bby (?:about |around )?\d)|higher|greater|more (?:likely|often|patients|people|children|effective)|improv\w*|doubl\w*|"
+    r"\b(increas\w*|rose|rises?|(?:significantly |markedly |substantially |further |has |have |had )(?:rais|elevat|prolong|lengthen)(?:e|es|ed|ing|s)?\b|rais(?:e|es|ed|ing)\b(?=[^.]{0,80}\bby (?:about |around )?\d)|higher|greater|more (?:likely|often|frequent\w*|common(?:ly)?|patients|people|children|effective|confident|satisfied)|improv\w*|doubl\w*|"
     r"boost\w*|extend\w*|longer|up from|preferred|gain\w*|enhanc\w*|best|safest|outperform\w*|superior|easier|simpler|"
     r"quieter|better|the most (?!of\b|common\b|frequent\w*)\w+|will (?:create|fund|recruit|train|offer|support|provide|employ|host|sponsor)|"
     r"\d+(?:\.\d+)? times (?:that of|higher|greater|more|as)|the (?!(?:inter|requ|harv|for|cont|prot|manif|dig|hon|mod|lat|low|cheap|few)est\b)\w{3,}est)\b"
@@ -553,6 +553,7 @@ def direction_of(
         rest = SUPERLATIVE.sub(" ", text)  # a boast with no measure says no direction (SPEC), unless a verb beside it does
         if not (DECREASE.search(rest) or INCREASE.search(rest) or COMPARATIVE.search(rest)):
             return Direction.unspecified
+        text = rest  # the boast aside, the verb beside it says which way
     if CATEGORY_CUES[ClaimCategory.cost].search(text):
         if re.search(r"\bsav(?:e|es|ed|ing|ings)\b", text, re.I) or _COST_LESS.search(text):
             return Direction.decrease

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from extractor.claims import claim_id, direction_of, extract_claims, find_citations
+from extractor.claims import claim_id, direction_of, extract_claims, find_citations, is_offer_fact
+from extractor.quantities import extract_quantities
 from extractor.pipeline import parse_file
 from extractor.schema import ClaimCategory, Direction, EvidenceLevel, Span, VBPDomain
 
@@ -187,3 +188,23 @@ def test_claims_citation_markers(text: str, keys: list[str], markers: list[str])
 
 def test_claims_span_ids_are_stable() -> None:
     assert claim_id("a" * 64, Span(start=3, end=9)) == claim_id("a" * 64, Span(start=3, end=9)) == "aaaaaaaaaaaaaaaa:3-9"
+
+
+@pytest.mark.parametrize(("quote", "direction"), [
+    ("Occlusion alarms were more frequent with Sentinel, at 2.3 per 100 infusion-hours against 1.6.", Direction.increase),
+    ("Patients had their CT scan a median of 9 days sooner than before.", Direction.decrease),
+    ("Remote sessions detected impedance problems 6 weeks earlier than clinic reviews.", Direction.decrease),
+    ("Sentinel is the safest infusion pump available to the NHS.", Direction.unspecified),  # a boast with no measure
+    ("Sentinel is the safest pump and reduces harmful errors.", Direction.decrease),  # the verb beside it says which way
+])
+def test_claims_direction_of_frequency_time_and_boasts(quote: str, direction: Direction) -> None:
+    assert direction_of(quote, extract_quantities(quote)) is direction
+
+
+def test_claims_a_price_list_row_is_a_fact_of_the_offer() -> None:
+    row = "Test cartridge | £3.20"
+    assert is_offer_fact(row, ClaimCategory.cost, extract_quantities(row), in_table=True)
+    saving = "Annual saving | £184,000"
+    assert not is_offer_fact(saving, ClaimCategory.cost, extract_quantities(saving), in_table=True)
+    two = "Unit cost | £3.20 | £4.10"  # two amounts side by side compare: a claim
+    assert not is_offer_fact(two, ClaimCategory.cost, extract_quantities(two), in_table=True)
