@@ -217,13 +217,15 @@ class ExtractionResult:
 _PACKAGED = object()
 
 
-def extract_claims(doc: Document, *, label_head=_PACKAGED) -> ExtractionResult:
+def extract_claims(doc: Document, *, label_head=_PACKAGED, outcome_head=_PACKAGED) -> ExtractionResult:
     """Extract grounded claims from a parsed document.
 
     Args:
         doc: A Document from ``extractor.pipeline.parse_file``.
         label_head: The category head (``extractor.labels.CategoryHead``): the packaged one by default, ``None`` for the
             rules alone (the harness passes each fold's own head).
+        outcome_head: The outcome span scorer (``extractor.labels.OutcomeHead``), likewise: it picks a sentence's
+            outcome among its noun phrases; ``None`` keeps the rules' outcome.
 
     Returns:
         The claims in document order, with the number of candidate sentences and of claims
@@ -232,9 +234,10 @@ def extract_claims(doc: Document, *, label_head=_PACKAGED) -> ExtractionResult:
     from extractor.pico import pico_fields_batch
     from extractor.quantities import extract_quantities
 
-    from extractor.labels import category_features, get_head
+    from extractor.labels import category_features, get_head, get_outcome_head
 
     head = get_head() if label_head is _PACKAGED else label_head
+    spans = get_outcome_head() if outcome_head is _PACKAGED else outcome_head
     result = ExtractionResult(claims=[])
     paper = doc.kind is DocumentKind.clinical_paper
     doc_design = design_of_document(doc)
@@ -263,9 +266,9 @@ def extract_claims(doc: Document, *, label_head=_PACKAGED) -> ExtractionResult:
             continue
         accepted.append((sentence, score, quote, span))
     # PICO fields for every claim at once: the spaCy tagger runs batched
-    picos = pico_fields_batch([q for _, _, q, _ in accepted]) if accepted else []
+    picos, tagged = pico_fields_batch([q for _, _, q, _ in accepted], return_docs=True) if accepted else ([], [])
     book_year = _workbook_price_year(doc)
-    for (sentence, score, quote, span), pico in zip(accepted, picos, strict=True):
+    for (sentence, score, quote, span), pico, words in zip(accepted, picos, tagged, strict=True):
         quantities = extract_quantities(doc.text, start=span.start, end=span.end)
         if book_year:
             for q in quantities:
@@ -285,6 +288,10 @@ def extract_claims(doc: Document, *, label_head=_PACKAGED) -> ExtractionResult:
         fields = claim_fields(quote, product=product, pico=pico if not sentence.in_table else None)
         if sentence.in_table:  # a row's label names what it measures ("Total cost per patient stay")
             fields["outcome"] = row_label(quote).strip()
+        elif spans is not None:  # the sentence's noun phrase that names what it measures, a slice of the quote
+            picked = spans.pick(words, intervention=fields["intervention"], category=category, rule_outcome=fields["outcome"])
+            if picked is not None:
+                fields["outcome"], labelled["outcome"] = picked
         claim = Claim(
             id=claim_id(doc.id, span),
             doc_id=doc.id,

@@ -140,10 +140,12 @@ class CategoryHead:
             return CATEGORIES[k], round(float(p[k]), 3)
         return rule, round(float(p[CATEGORIES.index(rule)]), 3)
 
-    def save(self, path: Path, meta: str) -> None:
+    def save(self, path: Path, meta: str, outcome: OutcomeHead | None = None) -> None:
+        extra = {} if outcome is None else {"outcome_rows": outcome.rows, "outcome_weights": outcome.weights.astype(np.float16),
+                                            "outcome_bias": np.float32(outcome.bias)}
         np.savez_compressed(path, rows=self.rows, weights=self.weights.astype(np.float16), bias=self.bias.astype(np.float32),
                             threshold=np.float32(self.threshold), n_buckets=N_BUCKETS,
-                            labels=np.array([c.value for c in CATEGORIES]), meta=np.array(meta))
+                            labels=np.array([c.value for c in CATEGORIES]), meta=np.array(meta), **extra)
 
 
 def load_head(path: Path = WEIGHTS_PATH) -> CategoryHead:
@@ -169,4 +171,124 @@ def get_head() -> CategoryHead | None:
         return load_head()
     except ConfigError as e:
         warnings.warn(f"{e}; claim categories fall back to the rules alone", stacklevel=2)
+        return None
+
+
+# ------------------------------------------------------------------------------------------------ the outcome span
+
+_NP = frozenset({"ADJ", "NOUN", "PROPN", "HYPH", "ADV"})
+_LINK = frozenset({"of", "in", "for", "per", "to"})
+
+
+def outcome_candidates(doc) -> list[tuple[int, int, int]]:
+    """Noun phrases of a tagged quote that may name its outcome, as (start token, end token, prepositions joined):
+    each run of adjectives and nouns ending in a noun, and the same run joined to the next one or two through
+    "of / in / for / per / to" ("time in the therapeutic range for heparin infusions")."""
+    toks = list(doc)
+    nps: list[tuple[int, int]] = []
+    i = 0
+    while i < len(toks):
+        if toks[i].pos_ in ("NOUN", "PROPN", "ADJ"):
+            j = i
+            while j < len(toks) and (toks[j].pos_ in _NP or toks[j].text in "-/"):
+                j += 1
+            k = j
+            while k > i and toks[k - 1].pos_ not in ("NOUN", "PROPN"):
+                k -= 1
+            if k > i:
+                nps.append((i, k))
+            i = max(j, i + 1)
+        else:
+            i += 1
+    out = []
+    for n, (a, b) in enumerate(nps):
+        out.append((a, b, 0))
+        end, joined = b, 0
+        for nxt in nps[n + 1: n + 3]:
+            if end < len(toks) and toks[end].lower_ in _LINK and nxt[0] in (end + 1, end + 2):
+                end, joined = nxt[1], joined + 1
+                out.append((a, end, joined))
+            else:
+                break
+    return out
+
+
+def outcome_features(doc, start: int, end: int, joined: int, *, intervention: str, category: ClaimCategory,
+                     rule_outcome: str) -> list[str]:
+    """What a reader weighs in choosing the outcome: where the phrase sits, its head and first words, the words around it
+    (the verb before, "was" or "by" after), whether it names the product, a number, or a cue of the claim's category."""
+    toks = list(doc)
+    span = toks[start:end]
+    n = len(toks)
+    text = doc[start:end].text
+    own = {w.lower() for w in re.findall(r"[A-Za-z]{3,}", intervention)}
+    head, first = span[-1].lemma_.lower(), span[0].lemma_.lower()
+    feats = [f"pos:{min(int(5 * start / max(n, 1)), 4)}", f"len:{min(end - start, 6)}", f"joined:{joined}", f"head:{head}",
+             f"first:{first}", f"prev:{toks[start - 1].lemma_.lower() if start else '^'}",
+             f"prev2:{toks[start - 2].lemma_.lower() if start > 1 else '^'}", f"next:{toks[end].lemma_.lower() if end < n else '$'}",
+             f"prevpos:{toks[start - 1].pos_ if start else '^'}", f"nextpos:{toks[end].pos_ if end < n else '$'}",
+             f"cat:{category.value}", f"headcat:{head}|{category.value}"]
+    if {t.lower_ for t in span} & own:
+        feats.append("product")
+    if any(t.like_num for t in span):
+        feats.append("number")
+    if LABEL_CUES[category].search(text):
+        feats.append("cue_own")
+    if any(p.search(text) for c, p in LABEL_CUES.items() if c is not category):
+        feats.append("cue_other")
+    if rule_outcome:
+        shared = len(set(text.lower().split()) & set(rule_outcome.lower().split())) / max(len(set(rule_outcome.lower().split())), 1)
+        feats.append(f"rule:{min(int(shared * 3), 2)}")
+    else:
+        feats.append("rule:none")
+    return feats
+
+
+@dataclass(frozen=True)
+class OutcomeHead:
+    """A logistic scorer of candidate outcome phrases: the best-scored phrase is the claim's outcome."""
+
+    rows: np.ndarray
+    weights: np.ndarray  # (len(rows),)
+    bias: float
+
+    def score(self, features: list[str]) -> float:
+        ids, vals = hash_features(features)
+        pos = np.searchsorted(self.rows, ids)
+        pos[pos >= len(self.rows)] = 0
+        hit = self.rows[pos] == ids
+        return float(1.0 / (1.0 + np.exp(-(vals[hit] @ self.weights[pos[hit]] + self.bias))))
+
+    def pick(self, doc, *, intervention: str, category: ClaimCategory, rule_outcome: str) -> tuple[str, float] | None:
+        """The quote's best outcome phrase (verbatim: a slice of the quote) and its score; None when it has no candidate."""
+        best = None
+        for start, end, joined in outcome_candidates(doc):
+            p = self.score(outcome_features(doc, start, end, joined, intervention=intervention, category=category,
+                                            rule_outcome=rule_outcome))
+            if best is None or p > best[1]:
+                best = (doc[start:end].text, p)
+        return (best[0], round(best[1], 3)) if best else None
+
+
+def load_outcome_head(path: Path = WEIGHTS_PATH) -> OutcomeHead:
+    """The outcome span scorer saved beside the category head.
+
+    Raises:
+        ConfigError: the file is missing, unreadable, or holds no outcome scorer.
+    """
+    try:
+        with np.load(path) as z:
+            return OutcomeHead(rows=z["outcome_rows"].astype(np.int64), weights=z["outcome_weights"].astype(np.float32),
+                               bias=float(z["outcome_bias"]))
+    except (OSError, KeyError, ValueError) as e:
+        raise ConfigError(f"cannot read the outcome scorer in {path} ({e}).", hint=f"Retrain it: {TRAIN_COMMAND}") from e
+
+
+@lru_cache(maxsize=1)
+def get_outcome_head() -> OutcomeHead | None:
+    """The packaged outcome scorer, loaded once; ``None`` (with a warning) when missing: the rules' outcome stays."""
+    try:
+        return load_outcome_head()
+    except ConfigError as e:
+        warnings.warn(f"{e}; outcomes fall back to the rules alone", stacklevel=2)
         return None

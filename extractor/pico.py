@@ -992,7 +992,7 @@ def pico_fields(sentence: str, *, model: str = "auto") -> dict[str, str]:
     return _fields(sentence, _analyse(sentence, model=model))
 
 
-def pico_fields_batch(sentences: Iterable[str], *, model: str = "auto", batch_size: int = 64) -> list[dict[str, str]]:
+def pico_fields_batch(sentences: Iterable[str], *, model: str = "auto", batch_size: int = 64, return_docs: bool = False):
     """``pico_fields`` for many sentences at once: the spaCy tagger runs batched, about twice as fast.
 
     Args:
@@ -1001,7 +1001,8 @@ def pico_fields_batch(sentences: Iterable[str], *, model: str = "auto", batch_si
         batch_size: Sentences per spaCy batch.
 
     Returns:
-        One dict per sentence, in order, as ``pico_fields`` returns it.
+        One dict per sentence, in order, as ``pico_fields`` returns it; with ``return_docs``, also the tagged spaCy
+        documents (the outcome span scorer of ``extractor.labels`` reads them).
 
     Raises:
         ConfigError: ``model`` names a folder that cannot be loaded.
@@ -1011,8 +1012,9 @@ def pico_fields_batch(sentences: Iterable[str], *, model: str = "auto", batch_si
     tagged = "tagger" in nlp.pipe_names
     with _LOCK:
         docs = list(nlp.pipe(texts, batch_size=batch_size))
-    return [_fields(text, _analyse_doc(doc, tagged=tagged)) if text.strip() else dict.fromkeys(FIELDS, "")
-            for text, doc in zip(texts, docs, strict=True)]
+    fields = [_fields(text, _analyse_doc(doc, tagged=tagged)) if text.strip() else dict.fromkeys(FIELDS, "")
+              for text, doc in zip(texts, docs, strict=True)]
+    return (fields, docs) if return_docs else fields
 
 
 def _fields(sentence: str, sents: list[_Sent]) -> dict[str, str]:

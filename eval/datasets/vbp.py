@@ -35,14 +35,15 @@ def load_gold(path: Path) -> list[dict]:
 _PACKAGED = object()
 
 
-def predict(doc_path: Path, label_head=_PACKAGED) -> list[dict]:
-    """Run the pipeline on one document and return its claims as plain dicts (``label_head``: a fold's own category
-    head; the packaged one by default)."""
+def predict(doc_path: Path, label_head=_PACKAGED, outcome_head=_PACKAGED) -> list[dict]:
+    """Run the pipeline on one document and return its claims as plain dicts (``label_head``, ``outcome_head``: a fold's
+    own category head and outcome scorer; the packaged ones by default)."""
     from extractor.claims import extract_claims
     from extractor.pipeline import parse_file
 
     document = parse_file(doc_path)
-    claims = extract_claims(document) if label_head is _PACKAGED else extract_claims(document, label_head=label_head)
+    heads = {k: v for k, v in (("label_head", label_head), ("outcome_head", outcome_head)) if v is not _PACKAGED}
+    claims = extract_claims(document, **heads)
     return [c.model_dump(mode="json") for c in claims.claims]
 
 
@@ -117,7 +118,7 @@ def score(gold_docs: list[dict], predictions: dict[str, list[dict]]) -> dict[str
 def run(data: Path, split: str, *, limit: int | None = None, cv: int | None = None, **_: object) -> dict[str, object]:
     """Score claim extraction on a gold JSONL file (``data``).
 
-    With ``cv`` K, the category head is refitted K times on the file's own documents (document-level folds, no
+    With ``cv`` K, the category head and the outcome scorer are refitted K times on the file's own documents (document-level folds, no
     document on both sides) and each fold's documents are labelled by the head that never saw them: the
     cross-validated figures of this gold file (``eval.training.train_labels``).
     """
@@ -125,7 +126,7 @@ def run(data: Path, split: str, *, limit: int | None = None, cv: int | None = No
     if cv is None:
         predictions = {g["doc_id"]: predict(g["_path"]) for g in gold_docs}
         return {"examples": len(gold_docs), **score(gold_docs, predictions)}
-    from eval.training.train_labels import examples, fit
+    from eval.training.train_labels import examples, fit, fit_outcome
     from extractor.errors import ConfigError
 
     if cv < 2 or cv > len(gold_docs):
@@ -134,7 +135,9 @@ def run(data: Path, split: str, *, limit: int | None = None, cv: int | None = No
     folds = [gold_docs[k::cv] for k in range(cv)]
     predictions = {}
     for k, held in enumerate(folds):
-        head = fit(examples([g for j, f in enumerate(folds) if j != k for g in f]))
-        predictions.update({g["doc_id"]: predict(g["_path"], label_head=head) for g in held})
-    return {"examples": len(gold_docs), "cv_folds": cv, "cv_note": "category head refitted per document fold on this file",
+        rows = examples([g for j, f in enumerate(folds) if j != k for g in f])
+        head, spans = fit(rows), fit_outcome(rows)
+        predictions.update({g["doc_id"]: predict(g["_path"], label_head=head, outcome_head=spans) for g in held})
+    return {"examples": len(gold_docs), "cv_folds": cv,
+            "cv_note": "category head and outcome scorer refitted per document fold on this file",
             **score(gold_docs, predictions)}

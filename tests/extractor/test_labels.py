@@ -64,8 +64,9 @@ def test_claims_carry_the_heads_confidence(tmp_path: Path) -> None:
     doc = parse_file(path, kind="supplier_submission")
     (claim,) = extract_claims(doc).claims
     assert claim.category is ClaimCategory.resource_use and claim.domain.value == "efficiency"
-    assert 0 < claim.label_confidence["category"] <= 1
-    (rules_only,) = extract_claims(doc, label_head=None).claims
+    assert 0 < claim.label_confidence["category"] <= 1 and 0 < claim.label_confidence["outcome"] <= 1
+    assert claim.outcome and claim.outcome in claim.quote  # the outcome is a slice of the quote, never invented
+    (rules_only,) = extract_claims(doc, label_head=None, outcome_head=None).claims
     assert rules_only.label_confidence == {}
 
 
@@ -86,9 +87,32 @@ def test_training_cross_validates_by_document_and_fits_a_head() -> None:
         for quote, cat in (("Patients needed fewer days in hospital.", ClaimCategory.resource_use),
                            ("Wound infection fell with Kelvo.", ClaimCategory.outcome),
                            ("Seroma was more common with Kelvo.", ClaimCategory.safety)):
-            rows.append({"doc": f"d{d}", "features": _features(quote), "rule": ClaimCategory.outcome, "gold": cat})
+            spans = [(["head:infection"], 1.0, ""), (["head:kelvo", "product"], 0.0, "")]  # the right phrase, and the product
+            rows.append({"doc": f"d{d}", "features": _features(quote), "rule": ClaimCategory.outcome, "gold": cat, "spans": spans,
+                         "rule_outcome_f1": 0.0})
     figures = cross_validate(rows, 3)
+    assert figures["outcome_token_f1_rules"] == 0.0 and figures["outcome_token_f1_head"] == 1.0
     assert figures["documents"] == 6 and figures["rules_accuracy"] == pytest.approx(1 / 3, abs=1e-3)
     assert figures["head_accuracy"] == 1.0
     head = fit(rows, figures["threshold"])
     assert head.decide(rows[0]["features"], ClaimCategory.outcome)[0] is ClaimCategory.resource_use
+
+
+def test_outcome_candidates_are_noun_phrases_joined_through_of_in_for() -> None:
+    from extractor.labels import outcome_candidates
+    from extractor.pico import load_pipeline
+
+    doc = load_pipeline("auto")("Time in the therapeutic range for heparin infusions rose from 61% to 74% with Sentinel.")
+    phrases = {doc[a:b].text for a, b, _ in outcome_candidates(doc)}
+    assert "Time" in phrases and "therapeutic range" in phrases
+    assert any(p.startswith("Time in the therapeutic range") for p in phrases)
+
+
+def test_the_shipped_outcome_scorer_prefers_what_is_measured_to_the_product() -> None:
+    from extractor.labels import load_outcome_head
+    from extractor.pico import load_pipeline
+
+    head = load_outcome_head()
+    doc = load_pipeline("auto")("Sentinel reduced harmful medication errors by 41% compared with the current pumps [2].")
+    text, score = head.pick(doc, intervention="Sentinel smart infusion pump", category=ClaimCategory.safety, rule_outcome="")
+    assert "error" in text and "Sentinel" not in text and 0 < score <= 1
