@@ -594,13 +594,14 @@ def eval_cmd(
                                                          "vbp: K document folds, the category head refitted on K-1.")] = None,
     index_dir: Annotated[Optional[Path], typer.Option(help="scifact: keep the corpus index in this folder and reuse it.")] = None,
     label: Annotated[Optional[bool], typer.Option("--label/--no-label", help="scifact: also score the label task (default: yes).")] = None,
+    outcome_spans: Annotated[bool, typer.Option("--outcome-spans", help="vbp: outcomes from the learned span scorer (off in the product).")] = False,
     json_file: Annotated[Optional[Path], typer.Option("--json", help="Also write the result to this JSON file.")] = None,
 ) -> None:
     """Score the pipeline on a public gold set and print a table (SPEC harness contract)."""
     from eval import runner
 
-    options = {k: v for k, v in {"source": source, "limit": limit, "index_dir": index_dir, "label": label, "cv": cv}.items()
-               if v is not None}
+    options = {k: v for k, v in {"source": source, "limit": limit, "index_dir": index_dir, "label": label, "cv": cv,
+                                 "outcome_spans": outcome_spans or None}.items() if v is not None}
     result = runner.run(dataset, data, split, **options)
     out.print(runner.format_table(result), markup=False)
     if json_file:

@@ -35,14 +35,17 @@ def load_gold(path: Path) -> list[dict]:
 _PACKAGED = object()
 
 
-def predict(doc_path: Path, label_head=_PACKAGED, outcome_head=_PACKAGED) -> list[dict]:
+def predict(doc_path: Path, label_head=_PACKAGED, outcome_head=None) -> list[dict]:
     """Run the pipeline on one document and return its claims as plain dicts (``label_head``, ``outcome_head``: a fold's
     own category head and outcome scorer; the packaged ones by default)."""
     from extractor.claims import extract_claims
     from extractor.pipeline import parse_file
 
     document = parse_file(doc_path)
-    heads = {k: v for k, v in (("label_head", label_head), ("outcome_head", outcome_head)) if v is not _PACKAGED}
+    from extractor.claims import _PACKAGED as packaged
+
+    heads = {"label_head": packaged if label_head is _PACKAGED else label_head,
+             "outcome_head": packaged if outcome_head is _PACKAGED else outcome_head}
     claims = extract_claims(document, **heads)
     return [c.model_dump(mode="json") for c in claims.claims]
 
@@ -115,17 +118,20 @@ def score(gold_docs: list[dict], predictions: dict[str, list[dict]]) -> dict[str
     }
 
 
-def run(data: Path, split: str, *, limit: int | None = None, cv: int | None = None, **_: object) -> dict[str, object]:
+def run(data: Path, split: str, *, limit: int | None = None, cv: int | None = None, outcome_spans: bool = False,
+        **_: object) -> dict[str, object]:
     """Score claim extraction on a gold JSONL file (``data``).
 
-    With ``cv`` K, the category head and the outcome scorer are refitted K times on the file's own documents (document-level folds, no
+    ``outcome_spans``: outcomes from the learned span scorer (off in the product, see ``extract_claims``).
+    With ``cv`` K, the category head (and with ``outcome_spans`` the outcome scorer) is refitted K times on the file's own documents (document-level folds, no
     document on both sides) and each fold's documents are labelled by the head that never saw them: the
     cross-validated figures of this gold file (``eval.training.train_labels``).
     """
     gold_docs = load_gold(data)[: limit or None]
     if cv is None:
-        predictions = {g["doc_id"]: predict(g["_path"]) for g in gold_docs}
-        return {"examples": len(gold_docs), **score(gold_docs, predictions)}
+        spans = {"outcome_head": _PACKAGED} if outcome_spans else {}
+        predictions = {g["doc_id"]: predict(g["_path"], **spans) for g in gold_docs}
+        return {"examples": len(gold_docs), "outcome_spans": outcome_spans, **score(gold_docs, predictions)}
     from eval.training.train_labels import examples, fit, fit_outcome
     from extractor.errors import ConfigError
 
@@ -136,8 +142,9 @@ def run(data: Path, split: str, *, limit: int | None = None, cv: int | None = No
     predictions = {}
     for k, held in enumerate(folds):
         rows = examples([g for j, f in enumerate(folds) if j != k for g in f])
-        head, spans = fit(rows), fit_outcome(rows)
+        head, spans = fit(rows), (fit_outcome(rows) if outcome_spans else None)
         predictions.update({g["doc_id"]: predict(g["_path"], label_head=head, outcome_head=spans) for g in held})
     return {"examples": len(gold_docs), "cv_folds": cv,
-            "cv_note": "category head and outcome scorer refitted per document fold on this file",
+            "cv_note": "category head (and with outcome_spans the outcome scorer) refitted per document fold on this file",
+            "outcome_spans": outcome_spans,
             **score(gold_docs, predictions)}

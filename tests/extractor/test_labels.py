@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from extractor.errors import ConfigError
-from extractor.labels import CATEGORIES, WEIGHTS_PATH, CategoryHead, category_features, hash_features, load_head
+from extractor.labels import CATEGORIES, WEIGHTS_PATH, CategoryHead, category_features, get_outcome_head, hash_features, load_head
 from extractor.quantities import extract_quantities
 from extractor.schema import ClaimCategory
 
@@ -64,8 +64,10 @@ def test_claims_carry_the_heads_confidence(tmp_path: Path) -> None:
     doc = parse_file(path, kind="supplier_submission")
     (claim,) = extract_claims(doc).claims
     assert claim.category is ClaimCategory.resource_use and claim.domain.value == "efficiency"
-    assert 0 < claim.label_confidence["category"] <= 1 and 0 < claim.label_confidence["outcome"] <= 1
-    assert claim.outcome and claim.outcome in claim.quote  # the outcome is a slice of the quote, never invented
+    assert 0 < claim.label_confidence["category"] <= 1 and "outcome" not in claim.label_confidence  # spans: off by default
+    (spanned,) = extract_claims(doc, outcome_head=get_outcome_head()).claims
+    assert 0 < spanned.label_confidence["outcome"] <= 1
+    assert spanned.outcome and spanned.outcome in spanned.quote  # the outcome is a slice of the quote, never invented
     (rules_only,) = extract_claims(doc, label_head=None, outcome_head=None).claims
     assert rules_only.label_confidence == {}
 
