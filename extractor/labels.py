@@ -112,6 +112,24 @@ def hash_features(features: list[str]) -> tuple[np.ndarray, np.ndarray]:
     return ids, np.full(len(ids), 1.0 / np.sqrt(max(len(ids), 1)), dtype=np.float32)
 
 
+def _weigh(rows: np.ndarray, weights: np.ndarray, features: list[str]):
+    """The hashed features' weighted sum: ``rows`` are the sorted buckets that carry ``weights``."""
+    ids, vals = hash_features(features)
+    pos = np.searchsorted(rows, ids)
+    pos[pos >= len(rows)] = 0
+    hit = rows[pos] == ids
+    return vals[hit] @ weights[pos[hit]]
+
+
+def _packaged(load, what: str):
+    """``load()``, or None with a warning that ``what`` falls back to the rules."""
+    try:
+        return load()
+    except ConfigError as e:
+        warnings.warn(f"{e}; {what} fall back to the rules alone", stacklevel=3)
+        return None
+
+
 @dataclass(frozen=True)
 class CategoryHead:
     """The trained head: weights for the buckets it saw, a bias, and the probability it needs to overrule the rules."""
@@ -123,11 +141,7 @@ class CategoryHead:
 
     def probabilities(self, features: list[str]) -> np.ndarray:
         """Probability of each of ``CATEGORIES``."""
-        ids, vals = hash_features(features)
-        pos = np.searchsorted(self.rows, ids)
-        pos[pos >= len(self.rows)] = 0
-        hit = self.rows[pos] == ids
-        z = vals[hit] @ self.weights[pos[hit]] + self.bias
+        z = _weigh(self.rows, self.weights, features) + self.bias
         e = np.exp(z - z.max())
         return e / e.sum()
 
@@ -167,11 +181,7 @@ def load_head(path: Path = WEIGHTS_PATH) -> CategoryHead:
 @lru_cache(maxsize=1)
 def get_head() -> CategoryHead | None:
     """The packaged head, loaded once; ``None`` (with a warning) when it is missing, and the rules decide alone."""
-    try:
-        return load_head()
-    except ConfigError as e:
-        warnings.warn(f"{e}; claim categories fall back to the rules alone", stacklevel=2)
-        return None
+    return _packaged(load_head, "claim categories")
 
 
 # ------------------------------------------------------------------------------------------------ the outcome span
@@ -253,11 +263,7 @@ class OutcomeHead:
     bias: float
 
     def score(self, features: list[str]) -> float:
-        ids, vals = hash_features(features)
-        pos = np.searchsorted(self.rows, ids)
-        pos[pos >= len(self.rows)] = 0
-        hit = self.rows[pos] == ids
-        return float(1.0 / (1.0 + np.exp(-(vals[hit] @ self.weights[pos[hit]] + self.bias))))
+        return float(1.0 / (1.0 + np.exp(-(_weigh(self.rows, self.weights, features) + self.bias))))
 
     def pick(self, doc, *, intervention: str, category: ClaimCategory, rule_outcome: str) -> tuple[str, float] | None:
         """The quote's best outcome phrase (verbatim: a slice of the quote) and its score; None when it has no candidate."""
@@ -287,8 +293,4 @@ def load_outcome_head(path: Path = WEIGHTS_PATH) -> OutcomeHead:
 @lru_cache(maxsize=1)
 def get_outcome_head() -> OutcomeHead | None:
     """The packaged outcome scorer, loaded once; ``None`` (with a warning) when missing: the rules' outcome stays."""
-    try:
-        return load_outcome_head()
-    except ConfigError as e:
-        warnings.warn(f"{e}; outcomes fall back to the rules alone", stacklevel=2)
-        return None
+    return _packaged(load_outcome_head, "outcomes")
