@@ -214,11 +214,11 @@ class ExtractionResult:
     stats: Counter[str] = field(default_factory=Counter)
 
 
-_PACKAGED = object()
-"""``extract_claims``'s head arguments: the packaged head."""
+PACKAGED = object()
+"""Passed as ``extract_claims``'s ``label_head`` or ``outcome_head``: the head that ships with the package."""
 
 
-def extract_claims(doc: Document, *, label_head=_PACKAGED, outcome_head=None) -> ExtractionResult:
+def extract_claims(doc: Document, *, label_head=PACKAGED, outcome_head=None) -> ExtractionResult:
     """Extract grounded claims from a parsed document.
 
     Args:
@@ -240,8 +240,8 @@ def extract_claims(doc: Document, *, label_head=_PACKAGED, outcome_head=None) ->
 
     from extractor.labels import category_features, get_head, get_outcome_head
 
-    head = get_head() if label_head is _PACKAGED else label_head
-    spans = get_outcome_head() if outcome_head is _PACKAGED else outcome_head  # _PACKAGED: the shipped scorer
+    head = get_head() if label_head is PACKAGED else label_head
+    spans = get_outcome_head() if outcome_head is PACKAGED else outcome_head
     result = ExtractionResult(claims=[])
     paper = doc.kind is DocumentKind.clinical_paper
     doc_design = design_of_document(doc)
@@ -282,7 +282,7 @@ def extract_claims(doc: Document, *, label_head=_PACKAGED, outcome_head=None) ->
         category = categorise(quote, sentence.section, in_table=sentence.in_table, money=money)
         labelled: dict[str, float] = {}
         if head is not None:
-            features = category_features(quote, rule=category, section_prior=_section_category(sentence.section),
+            features = category_features(quote, rule=category, section_prior=section_category(sentence.section),
                                          in_table=sentence.in_table, quantities=quantities)
             category, labelled["category"] = head.decide(features, category)
         citations = find_citations(quote, span.start, ref_keys)
@@ -426,7 +426,7 @@ def claim_score(sentence: Sentence, *, paper: bool, product: str = "") -> float:
         score += 0.3
     if about_offer:
         score += 0.25
-    prior = _section_category(sentence.section)
+    prior = section_category(sentence.section)
     if prior is not None:
         score += 0.1
     on_topic = prior is not None and prior in CATEGORY_CUES and bool(CATEGORY_CUES[prior].search(text))
@@ -441,7 +441,7 @@ def claim_score(sentence: Sentence, *, paper: bool, product: str = "") -> float:
     return score
 
 
-def _section_category(section: str | None) -> ClaimCategory | None:
+def section_category(section: str | None) -> ClaimCategory | None:
     return next((cat for pattern, cat in SECTION_CATEGORY if section and pattern.search(section)), None)
 
 
@@ -480,7 +480,7 @@ def categorise(text: str, section: str | None, *, in_table: bool = False, money:
             a mis-encoded "≤" is not one).
     """
     hits = Counter({cat: len(p.findall(text)) for cat, p in CATEGORY_CUES.items()})
-    prior = _section_category(section)
+    prior = section_category(section)
     if prior is not None and prior is not ClaimCategory.outcome and (prior is not ClaimCategory.cost or hits[prior] or money):
         hits[prior] += 1.5  # a cost section's rows without money ("Stents per procedure") are resource use
     if money:

@@ -7,6 +7,7 @@ from collections import Counter
 from pathlib import Path
 
 from eval.metrics import match_pairs, prf, quantity_matches, token_f1
+from extractor.claims import PACKAGED
 
 TEXT_FIELDS = ("outcome", "intervention", "comparator")
 
@@ -32,21 +33,13 @@ def load_gold(path: Path) -> list[dict]:
     return docs
 
 
-_PACKAGED = object()
-
-
-def predict(doc_path: Path, label_head=_PACKAGED, outcome_head=None) -> list[dict]:
+def predict(doc_path: Path, label_head=PACKAGED, outcome_head=None) -> list[dict]:
     """Run the pipeline on one document and return its claims as plain dicts (``label_head``, ``outcome_head``: a fold's
-    own category head and outcome scorer; the packaged ones by default)."""
+    own category head and outcome scorer; as ``extract_claims`` takes them)."""
     from extractor.claims import extract_claims
     from extractor.pipeline import parse_file
 
-    document = parse_file(doc_path)
-    from extractor.claims import _PACKAGED as packaged
-
-    heads = {"label_head": packaged if label_head is _PACKAGED else label_head,
-             "outcome_head": packaged if outcome_head is _PACKAGED else outcome_head}
-    claims = extract_claims(document, **heads)
+    claims = extract_claims(parse_file(doc_path), label_head=label_head, outcome_head=outcome_head)
     return [c.model_dump(mode="json") for c in claims.claims]
 
 
@@ -129,8 +122,8 @@ def run(data: Path, split: str, *, limit: int | None = None, cv: int | None = No
     """
     gold_docs = load_gold(data)[: limit or None]
     if cv is None:
-        spans = {"outcome_head": _PACKAGED} if outcome_spans else {}
-        predictions = {g["doc_id"]: predict(g["_path"], **spans) for g in gold_docs}
+        spans = PACKAGED if outcome_spans else None
+        predictions = {g["doc_id"]: predict(g["_path"], outcome_head=spans) for g in gold_docs}
         return {"examples": len(gold_docs), "outcome_spans": outcome_spans, **score(gold_docs, predictions)}
     from eval.training.train_labels import examples, fit, fit_outcome
     from extractor.errors import ConfigError

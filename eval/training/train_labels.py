@@ -44,7 +44,7 @@ def examples(gold_docs: list[dict]) -> list[dict]:
     """One example per extracted claim matched to a gold claim: its document, features, rule and gold category; for a
     sentence (not a table row), also each candidate outcome phrase's features and its token F1 with the gold outcome."""
     from eval.metrics import match_pairs, token_f1
-    from extractor.claims import _section_category, extract_claims
+    from extractor.claims import section_category, extract_claims
     from extractor.pico import load_pipeline
     from extractor.pipeline import parse_file
     from extractor.schema import ClaimCategory
@@ -58,7 +58,7 @@ def examples(gold_docs: list[dict]) -> list[dict]:
         for i, j, _ in match_pairs([c["quote"] for c in g["claims"]], [c.quote for c in claims]):
             c, gold = claims[j], g["claims"][i]
             in_table = rows.get(c.span.start, False)
-            feats = category_features(c.quote, rule=c.category, section_prior=_section_category(c.section),
+            feats = category_features(c.quote, rule=c.category, section_prior=section_category(c.section),
                                       in_table=in_table, quantities=c.quantities)
             spans = []
             if not in_table:
