@@ -163,7 +163,7 @@ def restated_checks(doc: Document) -> list[TotalMismatch]:
         return []
     from extractor.quantities import extract_quantities
 
-    rows = []
+    groups: dict[tuple, list] = {}  # only sentences citing the same sources, with figures of the same kinds, are compared
     for s in doc.sentences:
         if s.in_table or (s.section or "").lower().startswith("references"):
             continue
@@ -172,13 +172,20 @@ def restated_checks(doc: Document) -> list[TotalMismatch]:
         words = _content(s.text)
         quantities = [q for q in extract_quantities(s.text) if q.kind.value != "p_value"]
         if len(words) >= 4 and quantities:
-            rows.append((s, words, quantities, sorted(_MARKER.findall(s.text))))
+            key = (tuple(sorted(_MARKER.findall(s.text))), tuple((q.kind, q.unit, q.per) for q in quantities))
+            groups.setdefault(key, []).append((s, words, quantities))
     out: list[TotalMismatch] = []
-    for i, (a, wa, qa, ma) in enumerate(rows):
-        for b, wb, qb, mb in rows[i + 1:]:
-            if ma != mb or len(qa) != len(qb) or len(wa & wb) / len(wa | wb) < RESTATED_SIMILARITY:
-                continue
-            if any((x.kind, x.unit, x.per) != (y.kind, y.unit, y.per) for x, y in zip(qa, qb)):
+    for rows in groups.values():
+        out.extend(_restated(rows))
+    return out
+
+
+def _restated(rows: list) -> list[TotalMismatch]:
+    """The restated figures among sentences that cite the same sources and give figures of the same kinds in order."""
+    out: list[TotalMismatch] = []
+    for i, (a, wa, qa) in enumerate(rows):
+        for b, wb, qb in rows[i + 1:]:
+            if len(wa & wb) / len(wa | wb) < RESTATED_SIMILARITY:
                 continue
             differ = [(x, y) for x, y in zip(qa, qb) if abs(x.value - y.value) > 1e-9]
             if len(differ) != 1:
