@@ -105,8 +105,9 @@ def passage_windows(tokenizer, claim: str, passage: str, *, max_length: int = MA
     return windows
 
 
+@lru_cache(maxsize=4)
 def read_calibration(path: Path = CALIBRATION_PATH) -> dict[str, float]:
-    """The calibrated thresholds (label value -> the probability it needs to be said).
+    """The calibrated thresholds (label value -> the probability it needs to be said), read once per file.
 
     Raises:
         ConfigError: the file is missing or unreadable (the hint names the calibration command).
