@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from extractor.arms.grid import grids
 from extractor.schema import ArmNumbers, Document, NumberSource, Span
 
 __all__ = ["Reading", "SizeCandidate", "candidate_sizes", "read_candidates", "recompute_effect", "source_of"]
@@ -661,6 +662,17 @@ _N_ROW = re.compile(r"(?:n|no\.?|number(?: of (?:patients|participants|subjects|
 _PCT_LABEL = re.compile(r"\(\s*%\s*\)|%\s*$|\bper ?cent\b")
 _N_PCT = re.compile(r"\bn\s*\(\s*%|\bno\.?\s*\(\s*%|number", re.IGNORECASE)
 _SD_WORD = re.compile(r"(?<![\w])(?:SD|S\.D\.|standard deviation)(?![\w])", re.IGNORECASE)
+_ITEM_NEQ = re.compile(r"\(?\s*\b[nN]\s*[=:]\s*[\d,]+\s*\)?")
+_NOT_GROUP = re.compile(r"(?<![\w])(?:p[\s-]*values?|difference|diff\.?|95\s*%?\s*CI|CI|OR|RR|HR|ES|effect(?: size)?|"
+                        r"statistics?|χ2|chi|total|overall|all(?: patients| participants)?|significance|sig\.?)(?![\w])"
+                        r"|^[\s*]*(?:p|t|F|z|U)[\s*^a-z]{0,3}$", re.IGNORECASE)
+"""A column that holds no group: p-values, differences, effect sizes, totals (a lone 'P' or 't' only as the whole header)."""
+_PRE_COL = re.compile(r"(?<![\w])(?:baseline|pre[\s-]?\w*|before|T0|week 0|day 0|month 0)(?![\w])", re.IGNORECASE)
+_POST_COL = re.compile(r"(?<![\w])(?:post[\s-]?\w*|after|end|follow[\s-]?up|final|week [1-9]\d*|month [1-9]\d*)(?![\w])",
+                       re.IGNORECASE)
+_ARM_LABEL = re.compile(r"(?<![\w])(?:group|arm)\s+([A-Z0-9][A-Za-z0-9/+\-]{0,5})(?![\w])|\(([A-Z][A-Za-z0-9/+\-]{0,5})\)"
+                        r"|(?<![\w.])(\d{2,5}(?:\.\d+)?)\s?(?:mg|mcg|µg|g|ml|IU|units?)\b", re.IGNORECASE)
+"""What a column header may call an arm by, taken from the arm's name: 'group D/E', '(WGJ)', a dose '2400 mg'."""
 
 
 def _split_mean_sd(items: list[_Item]) -> list[_Item]:
@@ -766,7 +778,9 @@ class _Reader:
         self.type = outcome_type
         self.arms = (_arm_patterns("intervention", intervention, comparator), _arm_patterns("comparator", comparator, intervention))
         self._group_aliases()
+        self._arm_tokens = {a.role: {next(g for g in m.groups() if g) for m in _ARM_LABEL.finditer(a.name)} for a in self.arms}
         self.outcome = _Outcome(outcome, prepared.df, prepared.units)
+        self.outcome_text = outcome
         self.outcome.check_acronyms(self.clean)
         self.same_group = self._same_group(intervention, comparator)
         self._units: list[tuple[int, int]] | None = None
@@ -1163,6 +1177,156 @@ class _Reader:
             cands.append(_Candidate(score, oscore, values, "table rows", "table rows", feats))
         return cands
 
+    # -- candidates from table grids
+
+    def _affinity(self, header: str) -> dict[str, float]:
+        """How strongly a column header names each arm: its own name or acronym (1), a role word (0.5), a dose or
+        group label taken from the arm's name (0.75)."""
+        aff = {"intervention": 0.0, "comparator": 0.0}
+        for m in _mentions(self.arms, header, 0, len(header)):
+            aff[m.role] += 1.0 if m.strong else 0.5
+        bare = _ITEM_NEQ.sub(" ", header)
+        for role, tokens in self._arm_tokens.items():
+            for tok in tokens:
+                if re.search(rf"(?<![\w/.]){re.escape(tok)}(?![\w/]|\.\d)", bare):
+                    aff[role] += 0.75
+        return aff
+
+    def grid_candidates(self) -> list[_Candidate]:
+        """Readings from tables read as grids: the arms' columns found from the header, the row by its label.
+
+        Every column whose header names an arm (its name, acronym or role word, a dose or group label from its name,
+        or, with only two group columns, the other arm by elimination) is paired with the other arm's columns; a
+        row whose label (or the sub-heading above it) names the outcome gives one candidate per pairing."""
+        cands: list[_Candidate] = []
+        for grid in grids(self.doc):
+            widths = [len(r.cells) for r in grid.body]
+            if not widths:
+                continue
+            ncols = max(set(widths), key=widths.count)
+            if ncols < 3:
+                continue
+            heads = [""] * ncols
+            sizes: list[_Item | None] = [None] * ncols
+            size_ctx: list[tuple[int, int] | None] = [None] * ncols
+            for hrow in grid.header:
+                cells = list(hrow.cells)
+                if len(cells) == ncols - 1:
+                    cells = [(hrow.start, hrow.start)] + cells  # no label cell: the names sit over the value columns
+                filled = [k for k in range(1, len(cells)) if cells[k][1] > cells[k][0]]
+                span = (ncols - 1) // len(filled) if filled and len(filled) < ncols - 1 and (ncols - 1) % len(filled) == 0 else 1
+                for k, (s, e) in enumerate(cells[:ncols]):
+                    if span > 1 and k > 0 and k not in filled:
+                        continue
+                    targets = [k] if span == 1 or k == 0 else list(range(1 + (filled.index(k) * span), 1 + (filled.index(k) + 1) * span))
+                    for t in targets:
+                        if t < ncols:
+                            heads[t] = (heads[t] + " " + self.clean[s:e]).strip()
+                            neq = next((it for it in self.items(s, e) if it.kind == "neq"), None)
+                            if neq is not None and span == 1:
+                                sizes[t], size_ctx[t] = neq, (hrow.start, hrow.end)
+            group_cols = [k for k in range(1, ncols) if not _NOT_GROUP.search(heads[k])]
+            aff = [self._affinity(heads[k]) for k in range(ncols)]
+            picks: dict[str, list[int]] = {}
+            for role in ("intervention", "comparator"):
+                other = "comparator" if role == "intervention" else "intervention"
+                lead = {k: aff[k][role] - aff[k][other] for k in group_cols if aff[k][role] > aff[k][other]}
+                if lead:
+                    top = max(lead.values())
+                    picks[role] = [k for k in group_cols if lead.get(k) == top]
+            by_order = 0.0
+            if len(picks) == 1 and len(group_cols) == 2:  # two groups, one named: the other is the other arm
+                known = next(iter(picks))
+                rest = [k for k in group_cols if k not in picks[known]]
+                if rest:
+                    picks["comparator" if known == "intervention" else "intervention"] = rest
+                    by_order = 0.5
+            elif not picks and len(group_cols) == 2:
+                picks = {"intervention": [group_cols[0]], "comparator": [group_cols[1]]}
+                by_order = 1.0
+            if len(picks) < 2:
+                continue
+            ii, cc = picks["intervention"], picks["comparator"]
+            if set(ii) & set(cc):
+                continue
+            if len(ii) == len(cc):
+                pairs = list(zip(ii, cc))  # one pair per time point
+                later = [(a, b) for a, b in pairs if not _PRE_COL.search(heads[a] + " " + heads[b])]
+                if later and len(later) < len(pairs) and not _PRE_COL.search(self.outcome_text):
+                    pairs = later  # a baseline column is not the outcome, unless the outcome asks for it
+            else:
+                pairs = [(ii[-1], cc[-1])]
+            caption = grid.caption + " " + heads[0]
+            cap_score = self.outcome.score(caption)
+            baseline = bool(_BASELINE_CTX.search(caption))
+            sub = ""
+            for row in grid.body:
+                if len(row.cells) != ncols:
+                    if len(row.cells) == 1 or all(e == s for s, e in row.cells[1:]):
+                        sub = self.clean[row.cells[0][0] : row.cells[0][1]]
+                    continue
+                ls, le = row.cells[0]
+                label = self.clean[ls:le]
+                if all(e == s for s, e in row.cells[1:]):
+                    sub = label
+                    continue
+                stat_only = not _content(_STAT_LABEL.sub(" ", label))
+                lscore = self.outcome.score(label)
+                joint = self.outcome.score(label + " " + sub) if sub else 0.0
+                oscore = min(1.0, max(lscore, 0.95 * joint, 0.8 * cap_score if stat_only else 0.0) + 0.15 * cap_score)
+                if oscore < MIN_OUTCOME_SCORE:
+                    continue
+                near = label + " " + sub + " " + caption
+                for n_pair, (ki, kc) in enumerate(pairs):
+                    values: dict[str, _ArmValue] = {}
+                    for role, k in (("intervention", ki), ("comparator", kc)):
+                        item = self._cell_value(row, k, label + " " + heads[k] + " " + near, heads)
+                        if item is None:
+                            break
+                        values[role] = _ArmValue(item, (row.start, row.end), sizes[k], size_ctx[k])
+                    if len(values) < 2:
+                        continue
+                    strength = min(aff[ki]["intervention"], aff[kc]["comparator"])
+                    conf = 0.4 if by_order == 1.0 else 0.7 if by_order else 1.0
+                    first = values["intervention"].item
+                    bonus = 0.05 if first.kind == "frac" else 0.03 if first.kind in ("pm", "ppm", "msd") else 0.0
+                    score = oscore * 0.95 * (0.7 + 0.3 * conf) + bonus
+                    feats = {"grid": 1.0, "arm_conf": conf, "arms_by_order": by_order, "arm_strength": min(2.0, strength),
+                             "group_cols": float(len(group_cols)), "columns": float(ncols - 1),
+                             "header_n": float(any(v.n is not None for v in values.values())),
+                             "label_score": lscore, "verbatim": float(self.outcome.verbatim(label)),
+                             "col_pre": float(bool(_PRE_COL.search(heads[ki]))), "col_post": float(bool(_POST_COL.search(heads[ki]))),
+                             "pair_index": n_pair / max(1, len(pairs) - 1) if len(pairs) > 1 else 1.0,
+                             "section": self._section_weight(row.start)}
+                    if baseline:
+                        score *= 0.6
+                        feats["baseline"] = 1.0
+                    cands.append(_Candidate(score, oscore, values, "table row", "table row", feats))
+        return cands
+
+    def _cell_value(self, row, k: int, near: str, heads: list[str]) -> _Item | None:
+        """The value one cell gives an arm: the first number of the outcome type's shape ('12 (10%)', '45.2 ± 3.1'); a
+        mean whose SD stands in the next column under an 'SD' header is read with it."""
+        s, e = row.cells[k]
+        items = [it for it in self.items(s, e) if it.kind not in ("junk", "pval", "neq")]
+        if not items:
+            return None
+        mean_ctx = bool(_MEAN_CTX.search(near))
+        typed = _typed(items, self.type, mean_ctx=mean_ctx, count_ctx=bool(_COUNT_CTX.search(near)),
+                       median_ctx=bool(_MEDIAN_CTX.search(heads[k] + " " + near[:200])) and not mean_ctx,
+                       pct_ctx=bool(_PCT_LABEL.search(near[:120])) and not _N_PCT.search(near[:120]))
+        typed = [it for it in typed if it.kind != "miss"]
+        if typed:
+            return typed[0]
+        if self.type == "continuous" and items[0].kind == "num" and k + 1 < len(row.cells) and _SD_WORD.search(heads[k + 1]):
+            nxt = [it for it in self.items(*row.cells[k + 1]) if it.kind == "num"]
+            if nxt and (nxt[0].a or 0) >= 0:
+                m, sd = items[0], nxt[0]
+                return _Item("msd", m.start, sd.end, a=m.a, b=sd.a, raw_a=m.raw_a, raw_b=sd.raw_a, a_span=m.a_span, b_span=sd.a_span)
+        if self.type == "binary" and items[0].kind == "num" and items[0].is_int_a and _COUNT_CTX.search(near):
+            return items[0]
+        return None
+
     # -- candidates from sentences
 
     def _prose_units(self) -> list[tuple[int, int]]:
@@ -1467,7 +1631,7 @@ def read_candidates(doc: Document, *, intervention: str, comparator: str, outcom
     if outcome_type not in ("binary", "continuous"):
         raise ValueError(f"outcome_type must be 'binary' or 'continuous', not {outcome_type!r}")
     reader = _Reader(doc, intervention, comparator, outcome, outcome_type)
-    found = reader.table_candidates() + reader.prose_candidates()
+    found = _merged(reader.table_candidates(), reader.grid_candidates()) + reader.prose_candidates()
     every = sorted((c for c in found if c.outcome_score >= MIN_OUTCOME_SCORE), key=lambda c: -c.score)
     if outcome_type == "binary":
         every = [_corroborate(c, found) if any(v.item.kind == "pct" for v in c.values.values()) else c for c in every]
@@ -1482,6 +1646,23 @@ def read_candidates(doc: Document, *, intervention: str, comparator: str, outcom
             for role in sizes:
                 sizes[role].append(SizeCandidate(role, n, span, ctx, "total", 1.0))
     return Reading(doc, outcome_type, every, sizes, reader.same_group)
+
+
+def _merged(rows: list[_Candidate], grid: list[_Candidate]) -> list[_Candidate]:
+    """Row readings and grid readings together; a grid reading of the same two cells as a row reading adds its
+    description to that reading instead of counting twice."""
+    seen = {tuple(sorted((r, v.item.start) for r, v in c.values.items())): c for c in rows}
+    out = list(rows)
+    for c in grid:
+        key = tuple(sorted((r, v.item.start) for r, v in c.values.items()))
+        twin = seen.get(key)
+        if twin is not None:
+            twin.feats.update({k: v for k, v in c.feats.items() if k not in twin.feats or k == "grid"})
+            twin.score = max(twin.score, c.score)
+            continue
+        seen[key] = c
+        out.append(c)
+    return out
 
 
 def candidate_sizes(cand: _Candidate) -> dict[str, SizeCandidate]:

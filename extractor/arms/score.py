@@ -37,6 +37,7 @@ VALUE_FEATURES = (
     "bias", "outcome_score", "label_score", "verbatim", "agreeing", "pct_consistent", "where_table_row", "where_table_rows",
     "where_sentence", "kind_frac", "kind_pct", "header_n", "baseline", "context_log", "margin", "rank0", "tp_post",
     "tp_baseline", "sec_results", "same_values", "label_pre", "label_post", "later_twin", "earlier_twin",
+    "grid", "arm_strength", "arms_by_order", "col_pre", "col_post", "pair_index",
 )
 """Features of a value candidate the head weighs, in the order of its weights (``value_features`` also passes on the
 rules' own descriptions of a candidate; a small set, strongly regularised, held up best under article-level
@@ -258,8 +259,8 @@ def assemble(reading: Reading, heads: dict[str, Head]) -> ArmNumbers:
         if not options:
             continue
         scored = [(heads["size"].probability(f), sc) for sc, f in options]
-        # "79/101": the fraction's own denominator is the group its events were counted in, whatever else is stated
-        own = [t for t in scored if t[1].how == "denominator"]
+        # "79/101", or "(n = 101)" over the value's own column: the group its values were measured in, whatever else is stated
+        own = [t for t in scored if t[1].how in ("denominator", "header")]
         p, sc = own[0] if own else max(scored, key=lambda t: (t[0], t[1].weight))
         how = {"denominator": "table row" if best is not None and best.where != "sentence" else "sentence",
                "header": "table header", "statement": "group size statement", "total": "sample size statement"}[sc.how]

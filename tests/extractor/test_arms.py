@@ -354,3 +354,38 @@ def test_arms_group_aliases_and_the_n_row_of_the_baseline_table(tmp_path: Path, 
     assert tuple(arms.values().values()) == pytest.approx(expected)
     assert arms.sources["intervention_group_size"].context.startswith("| N |")
     _assert_grounded(doc, arms)
+
+
+MULTI_ARM = """# Results
+
+Table 2. Adverse events by dose
+
+                         Placebo (N = 122)   1200 mg (N = 122)   2400 mg (N = 123)
+  ---------------------- ------------------- ------------------- -------------------
+  Any adverse event      67 (55.4)           69 (56.6)           85 (69.1)
+  Serious adverse event  7 (5.8)             7 (5.7)             10 (8.1)
+
+Table 3. Pain scores
+
+                     Group (P) (n = 30)   Group (D) (n = 30)   Group (D/E) (n = 30)   P value
+  ------------------ -------------------- -------------------- ---------------------- ---------
+  Pain at rest       4.1 ± 1.2            3.6 ± 1.1            2.2 ± 0.9              0.001
+"""
+
+
+@pytest.mark.parametrize(
+    ("intervention", "comparator", "outcome", "outcome_type", "expected"),
+    [
+        # the dose in the arm's name picks its column among three; the group sizes come from the headers
+        ("extended-release drug 2400 mg", "placebo", "any adverse event", "binary", (85, 123, 67, 122)),
+        # the group label in the arm's name ("group D/E") picks its column, not the "(D)" one beside it
+        ("duloxetine and etoricoxib (group D/E)", "placebo (group P)", "pain at rest", "continuous", (2.2, 0.9, 30, 4.1, 1.2, 30)),
+    ],
+)
+def test_arms_multi_arm_tables_read_the_named_columns(tmp_path: Path, intervention: str, comparator: str, outcome: str,
+                                                      outcome_type: str, expected: tuple) -> None:
+    doc = _doc(tmp_path, "multi.md", MULTI_ARM)
+    arms = extract_arm_numbers(doc, intervention=intervention, comparator=comparator, outcome=outcome, outcome_type=outcome_type)
+    assert tuple(arms.values().values()) == pytest.approx(expected)
+    _assert_grounded(doc, arms)
+    assert {src.where for src in arms.sources.values()} <= {"table row", "table header"}
