@@ -37,6 +37,8 @@ SEED = 13
 PRECISION = 0.90
 """Out-of-fold precision the thresholds are chosen for (the bar on unseen papers is 0.85)."""
 MIN_KEPT = 10
+MIN_ARTICLES = 5
+"""A threshold keeps fields from at least this many articles: a paper's comparisons are right or wrong together."""
 C = 0.05
 """Inverse L2 strength of the logistic heads: strong, because right readings are few (about 100 in TRAIN and DEV)."""
 """A threshold keeps at least this many out-of-fold fields, so that a handful of lucky ones do not set it."""
@@ -203,10 +205,12 @@ def _fit_unthresholded(examples: list[Example], pick_folds: int = 3) -> dict[str
     return heads
 
 
-def _choose(scored: list[tuple[float, bool]], precision: float) -> float:
-    """The lowest probability whose kept fields (all at or above it, at least ``MIN_KEPT``) are right at least
-    ``precision`` of the time, counted on an isotonic fit of rightness on probability (monotone, so a lucky run of a
-    few fields does not set it); 1.01 (nothing is ever filled) when no probability gets there."""
+def _choose(scored: list[tuple[float, bool, str]], precision: float) -> float:
+    """The lowest probability whose kept fields (all at or above it) are right at least ``precision`` of the time, both
+    counted on an isotonic fit of rightness on probability (monotone, so a lucky run of a few fields does not set it)
+    and averaged article by article (so that one article's many comparisons, right or wrong together, do not set it),
+    and that keeps at least ``MIN_KEPT`` fields from at least ``MIN_ARTICLES`` articles; 1.01 (nothing is ever
+    filled) when no probability gets there."""
     from sklearn.isotonic import IsotonicRegression
 
     if len(scored) < MIN_KEPT:
@@ -216,23 +220,30 @@ def _choose(scored: list[tuple[float, bool]], precision: float) -> float:
     fitted = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0).fit(p, ok).predict(p)
     order = np.argsort(-p)
     kept_precision = np.cumsum(fitted[order]) / np.arange(1, len(p) + 1)  # smoothed precision of the top i fields
-    passing = [i for i in range(MIN_KEPT - 1, len(p)) if kept_precision[i] >= precision
-               and (i + 1 == len(p) or p[order[i + 1]] < p[order[i]])]
+    passing = []
+    per_article: dict[str, list[float]] = {}
+    for i in range(len(p)):
+        per_article.setdefault(scored[order[i]][2], []).append(ok[order[i]])
+        if i + 1 < len(p) and p[order[i + 1]] >= p[order[i]]:
+            continue  # a tie: the threshold keeps the next field too
+        macro = sum(sum(v) / len(v) for v in per_article.values()) / len(per_article)
+        if i + 1 >= MIN_KEPT and len(per_article) >= MIN_ARTICLES and kept_precision[i] >= precision and macro >= precision:
+            passing.append(i)
     return float(p[order[passing[-1]]]) if passing else 1.01
 
 
-def _field_scores(examples: list[Example], heads_per_example: list[dict[str, Head]]) -> dict[str, list[tuple[float, bool]]]:
-    """(probability, right) of every field read, out of fold, by kind ('value', 'size')."""
+def _field_scores(examples: list[Example], heads_per_example: list[dict[str, Head]]) -> dict[str, list[tuple[float, bool, str]]]:
+    """(probability, right, article) of every field read, out of fold, by kind ('value', 'size')."""
     from eval.datasets.rct_numeric import values_match
 
-    out: dict[str, list[tuple[float, bool]]] = {name: [] for name in (*VALUE_HEADS, "size")}
+    out: dict[str, list[tuple[float, bool, str]]] = {name: [] for name in (*VALUE_HEADS, "size")}
     for ex, heads in zip(examples, heads_per_example):
         loose = {k: Head(h.features, h.mean, h.scale, h.weights, 0.0) for k, h in heads.items()}
         arms = assemble(ex.reading, loose)
         for name, p in arms.confidence.items():
             value = getattr(arms, name)
             head = "size" if name.endswith("group_size") else value_head(ex.reading.outcome_type)
-            out[head].append((p, values_match(value, ex.record.get(name, ""))))
+            out[head].append((p, values_match(value, ex.record.get(name, "")), ex.group))
     return out
 
 
@@ -259,10 +270,10 @@ def fit(examples: list[Example], *, precision: float = PRECISION, inner: int = 4
     out = {kind: Head(h.features, h.mean, h.scale, h.weights, thresholds[kind]) for kind, h in heads.items()}
     info = {}
     for kind, pairs in scores.items():
-        kept = [ok for p, ok in pairs if p >= thresholds[kind]]
+        kept = [ok for p, ok, _ in pairs if p >= thresholds[kind]]
         info[kind] = {"threshold": round(thresholds[kind], 4), "oof_fields": len(pairs), "oof_kept": len(kept),
                       "oof_precision": round(sum(kept) / len(kept), 4) if kept else None,
-                      "oof_precision_all": round(sum(ok for _, ok in pairs) / len(pairs), 4) if pairs else None}
+                      "oof_precision_all": round(sum(ok for _, ok, _ in pairs) / len(pairs), 4) if pairs else None}
     return out, info
 
 
