@@ -491,7 +491,7 @@ class ArmNumbers(_Model):
     confidence: dict[str, float] = Field(default_factory=dict, description="Probability that each field read is right (0-1), by field name.")
     withheld: dict[str, float] = Field(default_factory=dict, description="Fields read with too little confidence to be used: the value read, by field name.")
     score: float = Field(default=0.0, description="Confidence of the match between the outcome and the text the numbers came from (0-1).")
-    extractor: str = Field(default="arms.scored.v1", description="Name and version of the extractor.")
+    extractor: str = Field(default="arms.scored.v2", description="Name and version of the extractor.")
 
     def values(self) -> dict[str, float | int | None]:
         """The fields of this outcome type and their values (None where not read or withheld)."""

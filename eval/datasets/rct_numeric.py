@@ -127,7 +127,8 @@ def run(data: Path, split: str, *, limit: int | None = None, source: str = "pdf"
         ``field_precision`` (right among the fields filled), ``field_coverage`` (share of fields filled),
         ``per_field`` (precision, coverage and accuracy of each field), ``rr_agreement`` (binary records
         whose effect recomputed from the extracted numbers by ``extractor.arms.recompute_effect`` agrees with
-        the one from the gold numbers: see :func:`effects_agree`), ``seconds_per_article`` (reading the arm
+        the one from the gold numbers: see :func:`effects_agree`), ``read_*`` (the same figures for what the reader
+        read, its withheld readings included: how good its picks are, whatever their trust), ``seconds_per_article`` (reading the arm
         numbers of all an article's comparisons, parsing left out) and ``slowest_comparison_seconds``, counts and
         per-record results.
 
@@ -194,6 +195,9 @@ def run(data: Path, split: str, *, limit: int | None = None, source: str = "pdf"
             per_comparison.append(took)
 
     exact: dict[str, list[bool]] = {"binary": [], "continuous": []}
+    read_exact: dict[str, list[bool]] = {"binary": [], "continuous": []}
+    read_right: list[bool] = []
+    read_made: list[bool] = []
     field_right: dict[str, list[bool]] = {}
     field_filled: dict[str, list[bool]] = {}
     rr_pairs: list[bool] = []
@@ -211,6 +215,12 @@ def run(data: Path, split: str, *, limit: int | None = None, source: str = "pdf"
             field_right.setdefault(f, []).append(ok)
             field_filled.setdefault(f, []).append(predicted[f] is not None)
         exact[kind].append(all(right.values()))
+        # what the reader read, whether or not it was trusted enough to fill the field (the withheld readings included)
+        read = {f: (predicted[f] if predicted[f] is not None else (arms.withheld.get(f) if arms is not None else None)) for f in fields}
+        read_ok = {f: values_match(read[f], record.get(f, "")) for f in fields}
+        read_exact[kind].append(all(read_ok.values()))
+        read_right.extend(read_ok[f] for f in fields if read[f] is not None)
+        read_made.extend(read[f] is not None for f in fields)
         if kind == "binary":
             gold_effects = recompute_effect(ArmNumbers(outcome_type=kind, **_as_arm_fields(record, fields)))
             agree = effects_agree(gold_effects, recompute_effect(arms) if arms is not None else {})
@@ -245,6 +255,10 @@ def run(data: Path, split: str, *, limit: int | None = None, source: str = "pdf"
         "field_precision": precision(all_fields, all_filled),
         "field_coverage": share(all_filled),
         "rr_agreement": share(rr_pairs),
+        "read_binary_exact_match": share(read_exact["binary"]),
+        "read_continuous_exact_match": share(read_exact["continuous"]),
+        "read_field_precision": round(sum(read_right) / len(read_right), 4) if read_right else None,
+        "read_field_coverage": share(read_made),
         "rr_agreement_n": len(rr_pairs),
         "examples": len(exact["binary"]) + len(exact["continuous"]),
         "source": source,

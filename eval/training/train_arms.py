@@ -1,18 +1,20 @@
-"""Train the arm-number heads (``extractor/heads/arms.v1.json``) on rct_numeric, with article-level cross-validation.
+"""Train the arm-number heads (``extractor/heads/arms.v2.json``) on rct_numeric, with article-level cross-validation.
 
 Every comparison of the chosen splits (TRAIN and DEV by default; the Markdown of every article, and the PDF where
 the dataset has one: both renderings of an article always fall in the same fold) is read by the rules of
-``extractor.arms.read`` into value candidates and group-size statements. Two logistic heads are fitted:
+``extractor.arms.read`` into value candidates and group-size statements. Three kinds of head are fitted:
 
-- the value head on every value candidate, labelled right when every value field it fills equals the gold one
-  (a field whose gold is empty makes it wrong: the paper does not give that number);
-- the size head on every group size an arm could have given the candidate the value head picks (its out-of-fold
-  pick, so the size head learns with the value head's real mistakes), labelled right when it equals the gold size.
+- a ranker per outcome type, a conditional logit over each comparison's candidates, on the comparisons that have
+  both a right candidate (every value field it fills equals the gold one; a field whose gold is empty makes it wrong:
+  the paper does not give that number) and a wrong one;
+- a trust head per outcome type, a logistic head on the rankers' out-of-fold picks, labelled right or wrong;
+- the size head on every group size an arm could have given those picks, labelled right when it equals the gold size.
 
 Thresholds are chosen for precision on out-of-fold field predictions of the TRAIN articles only (DEV is the split
 the rules were written against, so its readings are right more often than an unseen paper's): the lowest
 probability at which the fields kept are right at least ``--precision`` of the time, counted on an isotonic fit.
-A head whose fields never get there gets a threshold above 1, and its fields are never filled.
+A head whose fields never get there gets a threshold above 1, and its fields are never filled (the rankers have none:
+they only order).
 ``cross_validate`` repeats the whole fit (thresholds included, chosen on inner folds) on K-1 article folds and
 reads the held-out fold: that is what ``vbp eval rct-numeric --cv K`` reports.
 
@@ -30,7 +32,8 @@ from typing import Any
 
 import numpy as np
 
-from extractor.arms.score import HEAD_NAME, SIZE_FEATURES, VALUE_FEATURES, VALUE_HEADS, Head, assemble, size_options, value_features, value_head
+from extractor.arms.score import (HEAD_NAME, SIZE_FEATURES, TRUST_FEATURES, TRUST_HEADS, VALUE_FEATURES, VALUE_HEADS, Head, assemble, pick,
+                                  size_options, trust_head, value_features, value_head)
 from extractor.schema import ARM_FIELDS
 
 SEED = 13
@@ -146,25 +149,54 @@ def _fit_head(rows: list[dict[str, float]], labels: list[int], names: tuple[str,
     return Head(names, tuple(float(v) for v in mean), tuple(float(v) for v in scale), tuple(float(v) for v in weights), threshold)
 
 
-def _value_rows(examples: list[Example]) -> tuple[list[dict[str, float]], list[int]]:
-    rows, labels = [], []
+RANK_L2 = 0.1
+"""L2 strength of the rankers' conditional logit (on standardised features)."""
+
+
+def _fit_ranker(examples: list[Example]) -> Head:
+    """A conditional logit over each comparison's candidates: the weights that make the right candidates' share of the
+    softmax largest (comparisons with no right candidate, or only right ones, say nothing about the ranking)."""
+    from scipy.optimize import minimize
+
+    names = VALUE_FEATURES
+    groups = []
     for ex in examples:
-        for cand, f in zip(ex.reading.candidates, value_features(ex.reading)):
-            rows.append(f)
-            labels.append(int(candidate_right(cand, ex)))
-    return rows, labels
+        if not ex.reading.candidates:
+            continue
+        X = _matrix(value_features(ex.reading), names)
+        y = np.array([candidate_right(c, ex) for c in ex.reading.candidates], dtype=bool)
+        groups.append((X, y))
+    everything = np.vstack([X for X, _ in groups]) if groups else np.zeros((0, len(names)))
+    mean = everything.mean(axis=0) if len(everything) else np.zeros(len(names))
+    scale = everything.std(axis=0) if len(everything) else np.ones(len(names))
+    mean[0], scale[0] = 0.0, 1.0
+    scale[scale < 1e-9] = 1.0
+    usable = [((X - mean) / scale, y) for X, y in groups if y.any() and not y.all()]
+
+    def loss(w: np.ndarray) -> tuple[float, np.ndarray]:
+        total, grad = RANK_L2 * float(w @ w), 2 * RANK_L2 * w
+        for X, y in usable:
+            z = X @ w
+            e = np.exp(z - z.max())
+            p = e / e.sum()
+            right = p[y].sum()
+            total -= float(np.log(right + 1e-12))
+            grad = grad - (p[y] @ X[y]) / (right + 1e-12) + p @ X
+        return total, grad
+
+    weights = minimize(loss, np.zeros(len(names)), jac=True, method="L-BFGS-B").x if usable else np.zeros(len(names))
+    weights[0] = 0.0  # a constant moves every candidate alike
+    return Head(names, tuple(float(v) for v in mean), tuple(float(v) for v in scale), tuple(float(v) for v in weights), 0.0)
 
 
-def _pick(example: Example, head: Head | dict[str, Head]):
-    """The candidate a value head picks, and its probability (None, 0.0 without candidates)."""
-    cands = example.reading.candidates
-    if not cands:
-        return None, 0.0
-    if isinstance(head, dict):
-        head = head[value_head(example.reading.outcome_type)]
-    probs = [head.probability(f) for f in value_features(example.reading)]
-    k = max(range(len(probs)), key=lambda i: (probs[i], cands[i].score))
-    return cands[k], probs[k]
+def _rankers(examples: list[Example]) -> dict[str, Head]:
+    return {name: _fit_ranker([ex for ex in examples if value_head(ex.reading.outcome_type) == name]) for name in VALUE_HEADS}
+
+
+def _pick(example: Example, heads: dict[str, Head]):
+    """The candidate the ranker picks, its trust probability and the trust features (None, 0.0, {} without candidates)."""
+    k, p, feats = pick(example.reading, heads)
+    return (example.reading.candidates[k] if k is not None else None), p, feats
 
 
 def _size_rows(examples: list[Example], picks: list[tuple[Any, float]]) -> tuple[list[dict[str, float]], list[int]]:
@@ -188,19 +220,28 @@ def _folds(examples: list[Example], k: int, seed: int = SEED) -> list[int]:
 
 
 def _fit_unthresholded(examples: list[Example], pick_folds: int = 3) -> dict[str, Head]:
-    """Both heads, thresholds not chosen; the size head learns from the value head's out-of-fold picks."""
-    def values(subset: list[Example]) -> dict[str, Head]:
-        return {name: _fit_head(*_value_rows([ex for ex in subset if value_head(ex.reading.outcome_type) == name]), VALUE_FEATURES)
-                for name in VALUE_HEADS}
-
-    heads = values(examples)
+    """Rankers, trust heads and the size head, thresholds not chosen. The trust heads learn whether the rankers'
+    out-of-fold picks were right (so they learn the rankers' real mistakes), the size head from those same picks."""
+    placeholder = {name: Head(TRUST_FEATURES, (0.0,) * len(TRUST_FEATURES), (1.0,) * len(TRUST_FEATURES),
+                              (0.0,) * len(TRUST_FEATURES), 0.0) for name in TRUST_HEADS}
     folds = _folds(examples, pick_folds, seed=SEED + 2)
-    picks: list[tuple[Any, float]] = [(None, 0.0)] * len(examples)
+    picked: list[tuple[Any, dict[str, float]]] = [(None, {})] * len(examples)
     for f in range(pick_folds):
-        held = values([ex for ex, g in zip(examples, folds) if g != f])
+        held = _rankers([ex for ex, g in zip(examples, folds) if g != f]) | placeholder
         for i, g in enumerate(folds):
             if g == f:
-                picks[i] = _pick(examples[i], held)
+                cand, _, feats = _pick(examples[i], held)
+                picked[i] = (cand, feats)
+    heads = _rankers(examples)
+    for name in TRUST_HEADS:
+        rows, labels = [], []
+        for ex, (cand, feats) in zip(examples, picked):
+            if cand is not None and trust_head(ex.reading.outcome_type) == name:
+                rows.append(feats)
+                labels.append(int(candidate_right(cand, ex)))
+        heads[name] = _fit_head(rows, labels, TRUST_FEATURES)
+    picks = [(cand, heads[trust_head(ex.reading.outcome_type)].probability(feats) if cand is not None else 0.0)
+             for ex, (cand, feats) in zip(examples, picked)]
     heads["size"] = _fit_head(*_size_rows(examples, picks), SIZE_FEATURES)
     return heads
 
@@ -236,13 +277,13 @@ def _field_scores(examples: list[Example], heads_per_example: list[dict[str, Hea
     """(probability, right, article) of every field read, out of fold, by kind ('value', 'size')."""
     from eval.datasets.rct_numeric import values_match
 
-    out: dict[str, list[tuple[float, bool, str]]] = {name: [] for name in (*VALUE_HEADS, "size")}
+    out: dict[str, list[tuple[float, bool, str]]] = {name: [] for name in (*TRUST_HEADS, "size")}
     for ex, heads in zip(examples, heads_per_example):
         loose = {k: Head(h.features, h.mean, h.scale, h.weights, 0.0) for k, h in heads.items()}
         arms = assemble(ex.reading, loose)
         for name, p in arms.confidence.items():
             value = getattr(arms, name)
-            head = "size" if name.endswith("group_size") else value_head(ex.reading.outcome_type)
+            head = "size" if name.endswith("group_size") else trust_head(ex.reading.outcome_type)
             out[head].append((p, values_match(value, ex.record.get(name, "")), ex.group))
     return out
 
@@ -266,7 +307,7 @@ def fit(examples: list[Example], *, precision: float = PRECISION, inner: int = 4
     calibrating = [i for i, ex in enumerate(examples) if str(ex.record.get("split", "")) in CALIBRATE_ON] or list(range(len(examples)))
     scores = _field_scores([examples[i] for i in calibrating], [oof[i] for i in calibrating])  # type: ignore[misc]
     heads = _fit_unthresholded(examples)
-    thresholds = {kind: _choose(scores[kind], precision) for kind in heads}
+    thresholds = {kind: (_choose(scores[kind], precision) if kind in scores else 0.0) for kind in heads}
     out = {kind: Head(h.features, h.mean, h.scale, h.weights, thresholds[kind]) for kind, h in heads.items()}
     info = {}
     for kind, pairs in scores.items():

@@ -425,9 +425,14 @@ _MEAN_CTX = re.compile(r"(?<![\w])(?:means?|SD|S\.D\.|standard deviation|m \(SD\
 _COUNT_CTX = re.compile(r"(?<![\w])(?:n|no\.?|number)\s*\(\s?%\s?\)|\(\s?%\s?\)|\bn\s?\(\s?%\s?\)", re.IGNORECASE)
 _MEDIAN_CTX = re.compile(r"(?<![\w])(?:median|IQR|interquartile|range)(?![\w])", re.IGNORECASE)
 _BASELINE_CTX = re.compile(
-    r"(?<![\w])(?:baseline characteristics|demographic|characteristics of (?:the )?(?:participants|patients|study population))",
+    r"(?<![\w])(?:baseline(?:\s+\w+){0,3}\s+(?:characteristics|data|variables|values|features|profile)|demographic"
+    r"|characteristics(?:\s+\w+){0,4}\s+(?:at|on)\s+(?:baseline|admission|entry|enrolment|enrollment|randomi[sz]ation|inclusion)"
+    r"|characteristics of (?:the )?(?:participants|patients|subjects|study (?:population|participants|groups?)))",
     re.IGNORECASE,
 )
+"""A table of the groups as they were before treatment: its rows are not outcomes ('Baseline patient characteristics')."""
+_ASKS_BASELINE = re.compile(r"(?<![\w])(?:baseline|pre[\s-]?(?:treatment|operative|intervention|test)|before|at (?:entry|admission)"
+                            r"|characteristics|demographics?)(?![\w])", re.IGNORECASE)
 _TIME_A = re.compile(
     r"(?<![\w])(?:baseline|pre[\s-]?(?:test|intervention|treatment|operative)?(?![\w])|before"
     r"|post[\s-]?(?:test|intervention|treatment|operative)?(?![\w])"
@@ -1192,6 +1197,12 @@ class _Reader:
                     aff[role] += 0.75
         return aff
 
+    def _line_at(self, offset: int) -> int:
+        """The index of the line holding ``offset``."""
+        if not hasattr(self, "_line_starts"):
+            self._line_starts = [s for s, _, _ in self.lines]
+        return max(0, bisect.bisect_right(self._line_starts, offset) - 1)
+
     def grid_candidates(self) -> list[_Candidate]:
         """Readings from tables read as grids: the arms' columns found from the header, the row by its label.
 
@@ -1256,10 +1267,10 @@ class _Reader:
                     pairs = later  # a baseline column is not the outcome, unless the outcome asks for it
             else:
                 pairs = [(ii[-1], cc[-1])]
-            caption = grid.caption + " " + heads[0]
+            caption = (grid.caption or self._caption(self._context(self._line_at(grid.body[0].start)))) + " " + heads[0]
             cap_score = self.outcome.score(caption)
             baseline = bool(_BASELINE_CTX.search(caption))
-            sub = ""
+            sub = above = ""
             for row in grid.body:
                 if len(row.cells) != ncols:
                     if len(row.cells) == 1 or all(e == s for s, e in row.cells[1:]):
@@ -1270,6 +1281,16 @@ class _Reader:
                 if all(e == s for s, e in row.cells[1:]):
                     sub = label
                     continue
+                # the label: the first cell (filled down from the row above when empty, as under a spanning row
+                # label), then any cells before the first value ('Stability  Posttest  7.54 (2.57)  6.29 (1.84)')
+                if label.strip():
+                    above = label
+                elif above:
+                    label = above
+                for s, e in row.cells[1:]:
+                    if any(it.kind not in ("junk", "neq") for it in self.items(s, e)):
+                        break
+                    label = (label + " " + self.clean[s:e]).strip()
                 stat_only = not _content(_STAT_LABEL.sub(" ", label))
                 lscore = self.outcome.score(label)
                 joint = self.outcome.score(label + " " + sub) if sub else 0.0
@@ -1632,6 +1653,8 @@ def read_candidates(doc: Document, *, intervention: str, comparator: str, outcom
         raise ValueError(f"outcome_type must be 'binary' or 'continuous', not {outcome_type!r}")
     reader = _Reader(doc, intervention, comparator, outcome, outcome_type)
     found = _merged(reader.table_candidates(), reader.grid_candidates()) + reader.prose_candidates()
+    if not _ASKS_BASELINE.search(outcome):  # values before treatment are never the outcome asked about
+        found = [c for c in found if not c.feats.get("baseline")]
     every = sorted((c for c in found if c.outcome_score >= MIN_OUTCOME_SCORE), key=lambda c: -c.score)
     if outcome_type == "binary":
         every = [_corroborate(c, found) if any(v.item.kind == "pct" for v in c.values.values()) else c for c in every]

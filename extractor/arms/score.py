@@ -1,12 +1,14 @@
 """The scored reading of a comparison's arm numbers: candidates described by features, picked and trusted by a small
 learned head, each field filled only when its calibrated probability reaches its threshold.
 
-Logistic heads (``extractor/heads/arms.v1.json``, trained by ``eval/training/train_arms.py`` on the TRAIN and
+Linear heads (``extractor/heads/arms.v2.json``, trained by ``eval/training/train_arms.py`` on the TRAIN and
 DEV splits of rct_numeric with article-level folds):
 
-- a **value head** for each outcome type (``value.binary``, ``value.continuous``) scores each value candidate (a
-  table row, a pair of rows or a Results sentence giving both arms' events or means): the probability that both
-  arms' values are the right ones;
+- a **ranker** for each outcome type (``value.binary``, ``value.continuous``), a conditional logit over one
+  comparison's value candidates (a table row, a pair of rows or a Results sentence giving both arms' events or
+  means): it picks the candidate most likely to hold both arms' right values;
+- a **trust head** for each outcome type (``trust.binary``, ``trust.continuous``): the probability that the pick is
+  right, from its description and how clearly it won (its share of the ranker's softmax, its lead);
 - the **size head** scores each group size an arm could have (the candidate's own denominator or '(n = …)' column
   header, and each size stated in the text), with a consistency feature: a stated percentage equal to events / n.
 
@@ -28,10 +30,12 @@ from importlib import resources
 from extractor.arms.read import Reading, SizeCandidate, candidate_sizes, read_candidates, source_of
 from extractor.schema import ARM_FIELDS, ArmNumbers, Document
 
-HEAD_NAME = "arms.v1"
+HEAD_NAME = "arms.v2"
 VALUE_HEADS = ("value.binary", "value.continuous")
-"""One value head per outcome type (counts and means are found in different places and go wrong differently)."""
-EXTRACTOR_NAME = "arms.scored.v1"
+"""One ranker per outcome type (counts and means are found in different places and go wrong differently)."""
+TRUST_HEADS = ("trust.binary", "trust.continuous")
+"""One trust head per outcome type: the calibrated probability that the ranker's pick is right."""
+EXTRACTOR_NAME = "arms.scored.v2"
 
 VALUE_FEATURES = (
     "bias", "outcome_score", "label_score", "verbatim", "agreeing", "pct_consistent", "where_table_row", "where_table_rows",
@@ -42,6 +46,13 @@ VALUE_FEATURES = (
 """Features of a value candidate the head weighs, in the order of its weights (``value_features`` also passes on the
 rules' own descriptions of a candidate; a small set, strongly regularised, held up best under article-level
 cross-validation)."""
+
+TRUST_FEATURES = (
+    "bias", "share", "gap", "n_candidates", "outcome_score", "label_score", "verbatim", "where_sentence", "where_table_row",
+    "where_table_rows", "grid", "arm_strength", "arms_by_order", "agreeing", "kind_frac", "kind_pct", "sec_results",
+    "header_n", "pct_consistent",
+)
+"""Features of a ranker's pick the trust head weighs: the pick's own description and how clearly it won."""
 
 SIZE_FEATURES = (
     "bias", "from_denominator", "from_header", "statement_weight", "statement_share", "agrees_candidate", "pct_consistent",
@@ -60,27 +71,55 @@ class Head:
     weights: tuple[float, ...]
     threshold: float
 
-    def probability(self, feats: dict[str, float]) -> float:
+    def score(self, feats: dict[str, float]) -> float:
+        """The linear score (a ranker's utility; the log-odds of a logistic head)."""
         z = 0.0
         for name, mu, sd, w in zip(self.features, self.mean, self.scale, self.weights):
             z += w * ((feats.get(name, 0.0) - mu) / sd)
+        return z
+
+    def probability(self, feats: dict[str, float]) -> float:
+        z = self.score(feats)
         return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
 
 
 @lru_cache(maxsize=4)
 def load_heads(name: str = HEAD_NAME) -> dict[str, Head]:
-    """The shipped heads by kind ('value.binary', 'value.continuous', 'size'), read from ``extractor/heads/<name>.json``."""
+    """The shipped heads by kind (rankers, trust heads and 'size'), read from ``extractor/heads/<name>.json``."""
     raw = json.loads(resources.files("extractor.heads").joinpath(f"{name}.json").read_text(encoding="utf-8"))
     heads = {}
-    for kind in VALUE_HEADS + ("size",):
+    for kind in VALUE_HEADS + TRUST_HEADS + ("size",):
         h = raw[kind]
         heads[kind] = Head(tuple(h["features"]), tuple(h["mean"]), tuple(h["scale"]), tuple(h["weights"]), float(h["threshold"]))
     return heads
 
 
 def value_head(outcome_type: str) -> str:
-    """The name of the value head for an outcome type."""
+    """The name of the ranker for an outcome type."""
     return f"value.{outcome_type}"
+
+
+def trust_head(outcome_type: str) -> str:
+    """The name of the trust head for an outcome type."""
+    return f"trust.{outcome_type}"
+
+
+def pick(reading: Reading, heads: dict[str, Head]) -> tuple[int | None, float, dict[str, float]]:
+    """The ranker's pick among a reading's value candidates, the trust head's probability that it is right, and the
+    features that probability rests on (None, 0.0, {} without candidates)."""
+    if not reading.candidates:
+        return None, 0.0, {}
+    kind = reading.outcome_type
+    feats = value_features(reading)
+    zs = [heads[value_head(kind)].score(f) for f in feats]
+    k = max(range(len(zs)), key=lambda i: (zs[i], reading.candidates[i].score))
+    top = zs[k]
+    rest = sorted((z for i, z in enumerate(zs) if i != k), reverse=True)
+    trust = dict(feats[k])
+    trust["share"] = 1.0 / sum(math.exp(max(-50.0, z - top)) for z in zs)
+    trust["gap"] = min(5.0, top - rest[0]) if rest else 5.0
+    trust["n_candidates"] = math.log1p(len(zs))
+    return k, heads[trust_head(kind)].probability(trust), trust
 
 
 def unthresholded(heads: dict[str, Head]) -> dict[str, Head]:
@@ -211,7 +250,8 @@ def extract_arm_numbers(doc: Document, *, intervention: str, comparator: str, ou
                         heads: dict[str, Head] | None = None) -> ArmNumbers:
     """Read the per-arm numbers of one comparison from a parsed document, each field with its probability.
 
-    Every candidate the rules find is scored by the value head; the most probable gives the arms' values.
+    Every candidate the rules find is scored by the ranker; its pick gives the arms' values, with the trust head's
+    probability that they are right.
     Each arm's group size is the most probable of its candidate's own and the sizes stated in the text.
     A field is filled only at or above its head's threshold; a reading below it lands in ``withheld``.
     Event counts given only as a percentage are derived from a confident group size, and are only as
@@ -241,10 +281,9 @@ def assemble(reading: Reading, heads: dict[str, Head]) -> ArmNumbers:
     result = ArmNumbers(outcome_type=kind, extractor=EXTRACTOR_NAME)
     read: dict[str, tuple[float, float, object]] = {}  # field -> (value, probability, NumberSource)
     best, value_p = None, 0.0
-    if reading.candidates:
-        probs = [heads[value_head(kind)].probability(f) for f in value_features(reading)]
-        k = max(range(len(probs)), key=lambda i: (probs[i], reading.candidates[i].score))
-        best, value_p = reading.candidates[k], probs[k]
+    k, p, _ = pick(reading, heads)
+    if k is not None:
+        best, value_p = reading.candidates[k], p
         result.score = round(min(1.0, best.outcome_score), 3)
         for role, val in best.values.items():
             it = val.item
@@ -274,7 +313,7 @@ def assemble(reading: Reading, heads: dict[str, Head]) -> ArmNumbers:
                 src = source_of(doc, (val.item.start, val.item.end), val.context, derived=f"{pct:g}% of {n}", where=best.where)
                 read[f"{role}_events"] = (round(pct * n / 100), min(value_p, size[1]), src)
     for name, (value, p, src) in read.items():
-        threshold = heads["size" if name.endswith("group_size") else value_head(kind)].threshold
+        threshold = heads["size" if name.endswith("group_size") else trust_head(kind)].threshold
         result.sources[name] = src
         result.confidence[name] = round(p, 4)
         if p >= threshold:
@@ -284,5 +323,6 @@ def assemble(reading: Reading, heads: dict[str, Head]) -> ArmNumbers:
     return result
 
 
-__all__ = ["ARM_FIELDS", "EXTRACTOR_NAME", "HEAD_NAME", "VALUE_HEADS", "Head", "SIZE_FEATURES", "VALUE_FEATURES", "assemble",
-           "extract_arm_numbers", "load_heads", "size_options", "unthresholded", "value_features", "value_head"]
+__all__ = ["ARM_FIELDS", "EXTRACTOR_NAME", "HEAD_NAME", "TRUST_FEATURES", "TRUST_HEADS", "VALUE_HEADS", "Head", "SIZE_FEATURES",
+           "VALUE_FEATURES", "assemble", "extract_arm_numbers", "load_heads", "pick", "size_options", "trust_head", "unthresholded",
+           "value_features", "value_head"]

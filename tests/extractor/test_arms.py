@@ -9,7 +9,7 @@ import pytest
 
 from extractor.arms import ARM_FIELDS, ArmNumbers, recompute_effect
 from extractor.arms import extract_arm_numbers as extract_scored
-from extractor.arms.score import VALUE_HEADS, Head, load_heads, unthresholded
+from extractor.arms.score import TRUST_HEADS, VALUE_HEADS, Head, load_heads, unthresholded
 from extractor.pipeline import parse_file
 from extractor.schema import Document
 from tests.helpers import TRIAL_RESULTS_MD
@@ -280,7 +280,8 @@ def test_arms_percent_row_is_not_read_as_counts(tmp_path: Path) -> None:
 
 
 def _constant_heads(value_p: float, size_p: float, threshold: float) -> dict[str, Head]:
-    """Heads that give every value candidate probability ``value_p`` and every size ``size_p`` (a bias weight only)."""
+    """Heads that trust every pick with probability ``value_p`` and every size with ``size_p`` (a bias weight only; the
+    rankers, all weights zero, leave the rules' order)."""
     shipped = load_heads()
 
     def head(h: Head, p: float) -> Head:
@@ -288,7 +289,8 @@ def _constant_heads(value_p: float, size_p: float, threshold: float) -> dict[str
         weights = tuple(bias if name == "bias" else 0.0 for name in h.features)
         return Head(h.features, tuple(0.0 for _ in h.features), tuple(1.0 for _ in h.features), weights, threshold)
 
-    return {name: head(shipped[name], value_p) for name in VALUE_HEADS} | {"size": head(shipped["size"], size_p)}
+    return ({name: head(shipped[name], 0.5) for name in VALUE_HEADS} | {name: head(shipped[name], value_p) for name in TRUST_HEADS}
+            | {"size": head(shipped["size"], size_p)})
 
 
 def test_arms_doubtful_reading_leaves_the_field_empty(trial_doc: Document) -> None:
