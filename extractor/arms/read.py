@@ -786,6 +786,7 @@ class _Reader:
         self._arm_tokens = {a.role: {next(g for g in m.groups() if g) for m in _ARM_LABEL.finditer(a.name)} for a in self.arms}
         self.outcome = _Outcome(outcome, prepared.df, prepared.units)
         self.outcome_text = outcome
+        self._line_starts = [s for s, _, _ in self.lines]
         self.outcome.check_acronyms(self.clean)
         self.same_group = self._same_group(intervention, comparator)
         self._units: list[tuple[int, int]] | None = None
@@ -1199,8 +1200,6 @@ class _Reader:
 
     def _line_at(self, offset: int) -> int:
         """The index of the line holding ``offset``."""
-        if not hasattr(self, "_line_starts"):
-            self._line_starts = [s for s, _, _ in self.lines]
         return max(0, bisect.bisect_right(self._line_starts, offset) - 1)
 
     def grid_candidates(self) -> list[_Candidate]:

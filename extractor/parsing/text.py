@@ -131,7 +131,7 @@ def _markdown_page(page: str) -> tuple[str, set[int]]:
             length, rows, tail = tables[i]
             for cells in rows:
                 rows_at.add(len(out))
-                out.append(TAB.join(cells).rstrip(TAB))
+                out.append(TAB.join(cells))
             if tail:
                 out.append(collapse_spaces(tail))
             i += length
