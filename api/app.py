@@ -116,7 +116,37 @@ def create_app(settings=None, *, searcher=None, classifier=None, start_jobs: boo
 
     for module in (service, users, tenders, uploads, documents, reviews, reports, audit):
         app.include_router(module.router)
+    _install_workspace(app)
     return app
+
+
+def _install_workspace(app: FastAPI) -> None:
+    """The browser workspace (``api.web``): its pages under /ui and its vendored scripts, styles and icons under /static."""
+    from pathlib import Path
+
+    from fastapi.responses import RedirectResponse
+    from fastapi.staticfiles import StaticFiles
+
+    from api.web.pages import router
+    from api.web.session import SignInRequired, signin_redirect
+
+    app.mount("/static", StaticFiles(directory=str(Path(__file__).resolve().parent / "web" / "static")), name="static")
+    app.include_router(router)
+
+    @app.exception_handler(SignInRequired)
+    async def _sign_in(request: Request, exc: SignInRequired) -> RedirectResponse:
+        return signin_redirect(exc.next_url)
+
+
+def _is_page(request: Request) -> bool:
+    """A request for a page of the browser workspace: its failures answer as a page, not as JSON."""
+    return request.url.path == "/ui" or request.url.path.startswith("/ui/")
+
+
+def _page_error(request: Request, status: int, message: str, hint: str = ""):
+    from api.web.pages import error_page
+
+    return error_page(request, status, message, hint)
 
 
 def _error_model():
@@ -193,6 +223,8 @@ def _install_error_handlers(app: FastAPI) -> None:
         status = http_status(exc)
         if status >= 500:
             log.error("request %s %s failed: %s", request.method, request.url.path, exc, exc_info=exc)
+        if _is_page(request):
+            return _page_error(request, status, exc.message, exc.hint or "")
         details = [{"field": exc.field, "message": exc.message}] if isinstance(exc, InvalidRequestError) and exc.field else []
         headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
         return _respond(request, status, error_body(exc.code, exc.message, hint=exc.hint, request_id=_request_id(request),
@@ -207,6 +239,9 @@ def _install_error_handlers(app: FastAPI) -> None:
                                                      "`Content-Type: application/json`.", request_id=_request_id(request)))
         details = [{"field": ".".join(str(p) for p in e.get("loc", ())), "message": e.get("msg", "")} for e in exc.errors()]
         first = details[0] if details else {"field": None, "message": "invalid request"}
+        if _is_page(request):
+            return _page_error(request, 400, f"the request is not valid: {first['field']}: {first['message']}.",
+                               "Go back, check what you entered and try again.")
         message = f"the request is not valid: {first['field']}: {first['message']}" + (
             f" (and {len(details) - 1} more problem(s))" if len(details) > 1 else "")
         return _respond(request, 422, error_body("validation_error", message, hint="Check the request against the schema at /docs.",
@@ -219,6 +254,9 @@ def _install_error_handlers(app: FastAPI) -> None:
         if exc.status_code in (400, 413, 415, 422) and (refused := await authorised(request)) is not None:
             return refused
         code = _HTTP_CODES.get(exc.status_code, "http_error")
+        if _is_page(request):
+            message = "there is no page at this address." if exc.status_code == 404 else str(exc.detail)
+            return _page_error(request, exc.status_code, message, "Check the address, or start again from your tenders.")
         if exc.status_code == 404 and exc.detail == "Not Found":
             message, hint = f"no endpoint at {request.url.path}.", "See the endpoints at /docs."
         elif exc.status_code == 405:
@@ -232,6 +270,9 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         rid = _request_id(request)
         log.error("request %s %s %s failed", rid, request.method, request.url.path, exc_info=exc)
+        if _is_page(request):
+            return _page_error(request, 500, "the server failed to show this page.",
+                               "Try again; if it keeps failing, give the administrator the reference below.")
         return _respond(request, 500, error_body("internal_error", "the server failed to handle this request.",
                                                  hint=f"Try again; if it keeps failing, report request id {rid} to the administrator.",
                                                  request_id=rid))

@@ -29,6 +29,8 @@ class ServiceSettings(BaseModel):
         description="Seconds a stopping server waits for the running job's current step before re-queuing it for the next start.",
     )
     page_size: int = Field(default=100, ge=1, le=10_000, description="Items per page of a list endpoint unless the client asks for fewer.")
+    web_session_hours: float = Field(default=8.0, gt=0, le=24 * 30,
+                                     description="How long a browser session lasts after signing in with an API key.")
     request_threads: int | None = Field(
         default=None, ge=1, le=256,
         description="Threads serving requests at once, the others waiting their turn (default: one per CPU core, at least 2). Handlers are "

@@ -147,6 +147,19 @@ class Store:
                 **row.structure,
             )
 
+    def source_file(self, doc_id: str) -> tuple[Path | None, str]:
+        """The stored copy of a document's source file (None when none was kept, or it has gone) and its media type.
+
+        Raises:
+            NotFoundError: no such document.
+        """
+        with self.session() as s:
+            row = s.get(DocumentRow, doc_id)
+            if row is None:
+                raise NotFoundError(f"no document with id {doc_id!r}.", hint="List the stored documents with `vbp show --list`.")
+            path = Path(row.stored_path) if row.stored_path else None
+            return (path if path is not None and path.is_file() else None), row.media_type
+
     def _find(self, s: Session, doc_id: str) -> DocumentRow:
         row = s.get(DocumentRow, doc_id)
         if row is not None:

@@ -20,7 +20,7 @@ import threading
 from collections.abc import Iterable, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from pydantic import ValidationError
 from sqlalchemy import and_, false, func, select, true, update
@@ -43,6 +43,7 @@ from api.store.models import (
     TenderRow,
     TenderSupplierRow,
     UserRow,
+    WebSessionRow,
 )
 from extractor.errors import NotFoundError
 from extractor.schema import Claim, Decision, ReviewDecision
@@ -313,6 +314,52 @@ class ServiceRepo:
             if not hmac.compare_digest(api_key.key_hash, hash_key(key)) or api_key.revoked_at or user.revoked_at:
                 return None
             return Principal(user.id, user.name, user.role, user.supplier_id)
+
+    # --- browser sessions -------------------------------------------------------------------------
+
+    def open_web_session(self, key: str, *, lifetime: timedelta) -> tuple[str, str, Principal] | None:
+        """Exchange a valid API key for a browser session: ``(cookie token, CSRF token, user)``, or None for a key that
+        is unknown, malformed or revoked. Only the token's hash is stored; signing in is audited."""
+        principal = self.authenticate(key)
+        m = KEY_PATTERN.match((key or "").strip())
+        if principal is None or m is None:
+            return None
+        token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+        now = utcnow()
+        with self.session() as s:
+            s.add(WebSessionRow(token_hash=hash_key(token), user_id=principal.user_id, key_id=m.group(1), csrf=csrf, created_at=now,
+                                expires_at=now + lifetime))
+            self._audit(s, principal, "session.open", "user", str(principal.user_id), detail="signed in to the browser workspace")
+        return token, csrf, principal
+
+    def web_session(self, token: str) -> tuple[Principal, str] | None:
+        """The user and CSRF token of a live browser session; None once it has ended, expired, or its key or user was
+        revoked."""
+        if not token or len(token) > 100:
+            return None
+        with self.session() as s:
+            row = s.execute(select(WebSessionRow, ApiKeyRow, UserRow).join(UserRow, UserRow.id == WebSessionRow.user_id)
+                            .join(ApiKeyRow, ApiKeyRow.key_id == WebSessionRow.key_id)
+                            .where(WebSessionRow.token_hash == hash_key(token))).first()
+        if row is None:
+            return None
+        session, api_key, user = row
+        expires = session.expires_at if session.expires_at.tzinfo else session.expires_at.replace(tzinfo=UTC)
+        if session.ended_at or expires <= utcnow() or api_key.revoked_at or user.revoked_at:
+            return None
+        return Principal(user.id, user.name, user.role, user.supplier_id), session.csrf
+
+    def close_web_session(self, token: str) -> None:
+        """End a browser session (sign-out); ending one that is already over does nothing."""
+        with self.session() as s:
+            row = s.execute(select(WebSessionRow, UserRow).join(UserRow, UserRow.id == WebSessionRow.user_id)
+                            .where(WebSessionRow.token_hash == hash_key(token or ""), WebSessionRow.ended_at.is_(None))).first()
+            if row is None:
+                return
+            session, user = row
+            session.ended_at = utcnow()
+            self._audit(s, Principal(user.id, user.name, user.role, user.supplier_id), "session.close", "user", str(user.id),
+                        detail="signed out of the browser workspace")
 
     # --- suppliers and tenders --------------------------------------------------------------------
 
