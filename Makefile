@@ -20,6 +20,11 @@ $(STAMP): pyproject.toml
 	  { DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends tesseract-ocr >/dev/null 2>&1 || \
 	    { apt-get update -q >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends tesseract-ocr >/dev/null; }; }; } || \
 	  echo "tesseract-ocr missing: scanned PDFs will not be OCR'd; install it with 'sudo apt-get install tesseract-ocr'" >&2
+	@# a real browser for the workspace's browser tests (tests/api/test_web_browser.py): Debian's chromium, as root, when missing
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+	  { DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium >/dev/null 2>&1 || \
+	    { apt-get update -q >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium >/dev/null; }; }; } || \
+	  echo "chromium missing: the browser tests will skip; install it with 'sudo apt-get install chromium'" >&2
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet torch==2.13.0

@@ -638,6 +638,7 @@ def serve(
             papers = Path("..") / "shared" / "data" / "pdfs"
         info = seed_demo(services, corpus=corpus, papers=papers)
         out.print(f"[bold]vbp-evidence demo[/] on {url}  (API docs: {url}/docs)")
+        out.print(f"Sign in to the workspace at {url}/ui/signin with one of these keys:", markup=False)
         out.print(f"demo tender {info.tender_id}: " + (f"{info.queued} corpus documents queued for ingest" if info.created
                                                        else "already ingested on an earlier start"))
         width = max(map(len, info.keys), default=0)
@@ -647,7 +648,7 @@ def serve(
         evaluator = info.keys.get("demo-evaluator", "KEY")
         out.print(f'  curl -H "Authorization: Bearer {evaluator}" "{url}/tenders/{info.tender_id}/claims?limit=3"', markup=False)
     else:
-        out.print(f"vbp-evidence on {url}  (API docs: {url}/docs; data folder {settings.data_dir})")
+        out.print(f"vbp-evidence on {url}  (workspace: {url}/ui/signin; API docs: {url}/docs; data folder {settings.data_dir})")
     sys.stdout.flush()
     from api.protocols import protocol_class
 
