@@ -14,7 +14,7 @@ import os
 import re
 import secrets
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from api.errors import InvalidRequestError, PayloadTooLargeError, UnsupportedUploadError
@@ -57,6 +57,7 @@ class ReceivedFile:
     sha256: str
     media_type: str  # application/pdf | text/plain | text/markdown | a Word or Excel type (ACCEPTED)
     password: str | None = None
+    fields: dict[str, str] = field(default_factory=dict)  # the caller's extra form fields (``receive(extra_fields=...)``)
 
 
 def safe_filename(name: str | None) -> str:
@@ -69,8 +70,11 @@ def safe_filename(name: str | None) -> str:
     return name[:200]
 
 
-async def receive(request, *, folder: Path, max_bytes: int) -> ReceivedFile:
+async def receive(request, *, folder: Path, max_bytes: int, extra_fields: frozenset[str] = frozenset()) -> ReceivedFile:
     """Stream a ``multipart/form-data`` body with a ``file`` part (and optionally ``password``) into ``folder``.
+
+    ``extra_fields``: other small fields the caller accepts (the workspace's upload form sends its CSRF token); their
+    values land in ``ReceivedFile.fields``.
 
     Raises:
         InvalidRequestError: not multipart, no file part, an unknown field, or a malformed body.
@@ -87,7 +91,7 @@ async def receive(request, *, folder: Path, max_bytes: int) -> ReceivedFile:
     if declared and declared.isdigit() and int(declared) > max_bytes + 64 * 1024:
         raise _too_large("upload", int(declared), max_bytes, declared=True)
     folder.mkdir(parents=True, exist_ok=True)
-    state = _Parts(folder, max_bytes)
+    state = _Parts(folder, max_bytes, extra_fields)
     parser = MultipartParser(boundary, state.callbacks())
     try:
         async for chunk in request.stream():
@@ -109,8 +113,9 @@ async def receive(request, *, folder: Path, max_bytes: int) -> ReceivedFile:
 class _Parts:
     """Callbacks of the streaming multipart parser: the file part goes to disk, small fields to memory."""
 
-    def __init__(self, folder: Path, max_bytes: int) -> None:
+    def __init__(self, folder: Path, max_bytes: int, extra_fields: frozenset[str] = frozenset()) -> None:
         self.folder, self.max_bytes = folder, max_bytes
+        self.extra_fields = extra_fields
         self.headers: dict[bytes, bytes] = {}
         self._field, self._value = b"", b""
         self.name: str | None = None
@@ -150,7 +155,7 @@ class _Parts:
         self.name = opts.get(b"name", b"").decode("utf-8", "replace")
         raw_filename = opts.get(b"filename")
         self.filename = raw_filename.decode("utf-8", "replace") if raw_filename is not None else None
-        if self.name not in FORM_FIELDS:
+        if self.name not in FORM_FIELDS and self.name not in self.extra_fields:
             raise InvalidRequestError(f"unknown form field {self.name!r}.", hint="Send 'file' (required) and 'password' (optional).",
                                       field=self.name)
         if self.name == "file":
@@ -197,7 +202,8 @@ class _Parts:
         media_type = _media_type(name, self.head, self.size)
         if media_type == "application/pdf" and not name.lower().endswith(".pdf"):
             name += ".pdf"  # the parser tells PDFs from text by the suffix, after the content
-        return ReceivedFile(self.path, name, self.size, self.digest.hexdigest(), media_type, password)
+        extra = {k: v.decode("utf-8", "replace") for k, v in self.fields.items() if k in self.extra_fields}
+        return ReceivedFile(self.path, name, self.size, self.digest.hexdigest(), media_type, password, extra)
 
 
 def _too_large(name: str, size: int, limit: int, *, declared: bool = False) -> PayloadTooLargeError:

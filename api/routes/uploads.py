@@ -39,12 +39,29 @@ async def upload_document(
     Size and type are checked while the file streams in; the answer is 202 with a job to poll. Parsing, claim
     extraction, indexing and the support check run in the background.
     """
+    job = await take_upload(request, user, services, tender_id, role=role, supplier=supplier)
+    response.headers["Location"] = f"/jobs/{job['id']}"
+    return job
+
+
+async def take_upload(request: Request, user, services, tender_id: str, *, role: str | None, supplier: str | None,
+                      extra_fields: frozenset[str] = frozenset(), check=None) -> dict:
+    """Receive, pre-flight and accept one uploaded document and queue its job; the API route and the workspace's upload
+    form both come here. The API names the role and supplier in the query, checked before a byte of the body is read;
+    the form sends them in its body (``role=None``): ``check``, given the form's extra fields, then checks its CSRF token
+    and returns them, before anything is kept. A refused file is audited and leaves nothing behind.
+    """
     repo, settings = services.repo, services.settings
     tender = await run_in_threadpool(repo.get_tender, user, tender_id)  # 404 unless the caller may see it
-    supplier_id = _owner(user, supplier, role, {s["id"] for s in tender["suppliers"]}, tender_id)
+    members = {s["id"] for s in tender["suppliers"]}
+    supplier_id = _owner(user, supplier, role, members, tender_id) if role is not None else None
     received = None
     try:
-        received = await receive(request, folder=settings.uploads_dir, max_bytes=int(settings.parsing.max_file_mb * 1024 * 1024))
+        received = await receive(request, folder=settings.uploads_dir, max_bytes=int(settings.parsing.max_file_mb * 1024 * 1024),
+                                 extra_fields=extra_fields)
+        if check is not None:
+            role, supplier = check(received.fields) or (role, supplier)
+            supplier_id = _owner(user, supplier, role, members, tender_id)
         await run_in_threadpool(preflight, received, settings=settings)
         job_id = f"job-{secrets.token_hex(8)}"
         await run_in_threadpool(accept, received, uploads_dir=settings.uploads_dir, job_id=job_id)
@@ -62,7 +79,6 @@ async def upload_document(
         _discard(received, settings)
         raise
     services.jobs.submit(job["id"], password=received.password)
-    response.headers["Location"] = f"/jobs/{job['id']}"
     return job
 
 

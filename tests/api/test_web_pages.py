@@ -227,3 +227,63 @@ def test_a_pdf_claim_is_highlighted_on_its_page_image(world: World) -> None:
     other = TestClient(world.app)
     _sign_in(other, world.keys["globex-user"])
     assert other.get(image).status_code == 404  # another supplier's page image is not theirs to see
+
+
+def test_a_supplier_uploads_a_draft_watches_it_and_reads_its_precheck(service: World) -> None:
+    service.standard_tender()
+    _sign_in(service.client, service.keys["acme-user"])
+    page = service.client.get(f"/ui/tenders/{service.tender}/documents").text
+    sent = service.client.post(f"/ui/tenders/{service.tender}/documents", data={"csrf_token": _form_token(page), "role": "draft"},
+                               files={"file": ("draft.md", SUBMISSION.encode(), "text/markdown")}, follow_redirects=False)
+    assert sent.status_code == 303
+    waiting = service.client.get(sent.headers["location"]).text
+    assert "Waiting" in waiting and 'hx-trigger="every 2s"' in waiting  # polled while the job is queued
+    assert service.drain() == 1
+    status = service.client.get(f"/ui/tenders/{service.tender}/documents/status").text
+    assert "Done" in status and "hx-trigger" not in status  # polling stops once nothing is in progress
+    precheck = re.search(r'href="(/ui/tenders/[^"]+/precheck)"', status).group(1)
+    report = service.client.get(precheck).text
+    assert "Not ready" in report or "Ready" in report
+    assert "innovative" in report  # the marketing-only claim is a finding, with its quote
+    highlighted = re.search(r'href="(/ui/tenders/[^"]+/claims/[^"]+)">See it highlighted', report).group(1).replace("&amp;", "&")
+    claim = service.client.get(highlighted).text
+    assert "<mark>" in claim and "Your decision" not in claim  # suppliers read, they do not review
+    download = service.client.get(precheck + ".html")
+    assert download.status_code == 200 and "attachment" in download.headers["content-disposition"] and "<html" in download.text
+    assert service.get("eva", f"/tenders/{service.tender}/claims").json()["count"] == 0  # evaluators never see a draft
+
+
+def test_a_refused_upload_says_why_and_keeps_nothing(service: World) -> None:
+    service.standard_tender()
+    _sign_in(service.client, service.keys["eva"])
+    token = _form_token(service.client.get(f"/ui/tenders/{service.tender}/documents").text)
+    empty = service.client.post(f"/ui/tenders/{service.tender}/documents", data={"csrf_token": token, "role": "submission", "supplier": "acme"},
+                                files={"file": ("empty.pdf", b"", "application/pdf")})
+    assert empty.status_code == 422 and "empty.pdf" in empty.text and "empty" in empty.text.lower() and "Traceback" not in empty.text
+    forged = service.client.post(f"/ui/tenders/{service.tender}/documents", data={"csrf_token": "forged", "role": "submission", "supplier": "acme"},
+                                 files={"file": ("a.md", b"# A\n\nThe dressing reduced infection by 40%.", "text/markdown")})
+    assert forged.status_code == 403
+    draft = service.client.post(f"/ui/tenders/{service.tender}/documents", data={"csrf_token": token, "role": "draft", "supplier": "acme"},
+                                files={"file": ("a.md", b"# A\n\nThe dressing reduced infection by 40%.", "text/markdown")})
+    assert draft.status_code == 422 and "role" in draft.text  # drafts are the suppliers' own
+    assert not any(service.settings.uploads_dir.iterdir())
+    assert service.get("eva", f"/jobs?tender_id={service.tender}").json()["count"] == 0
+    rejected = service.get("admin", "/audit?action=document.upload_rejected").json()["data"]
+    assert len(rejected) == 3 and "empty" in rejected[0]["detail"]
+
+
+def test_worksheet_and_audit_downloads_from_the_pages(world: World) -> None:
+    _sign_in(world.client, world.keys["eva"])
+    overview = world.client.get(f"/ui/tenders/{world.tender}").text
+    for fmt in ("html", "csv", "json"):
+        link = f"/ui/tenders/{world.tender}/worksheet.{fmt}?supplier=acme"
+        assert link.replace("&", "&amp;") in overview or link in overview
+        answer = world.client.get(link)
+        assert answer.status_code == 200 and "attachment" in answer.headers["content-disposition"]
+    assert "surgical site infection" in world.client.get(f"/ui/tenders/{world.tender}/worksheet.csv?supplier=acme").text
+    audit = world.client.get(f"/ui/tenders/{world.tender}/audit.csv")
+    assert audit.status_code == 200 and "report.worksheet" in audit.text
+    supplier = TestClient(world.app)
+    _sign_in(supplier, world.keys["acme-user"])
+    assert supplier.get(f"/ui/tenders/{world.tender}/worksheet.csv?supplier=acme").status_code == 404
+    assert supplier.get(f"/ui/tenders/{world.tender}/audit.csv").status_code == 404
