@@ -287,3 +287,30 @@ def test_worksheet_and_audit_downloads_from_the_pages(world: World) -> None:
     _sign_in(supplier, world.keys["acme-user"])
     assert supplier.get(f"/ui/tenders/{world.tender}/worksheet.csv?supplier=acme").status_code == 404
     assert supplier.get(f"/ui/tenders/{world.tender}/audit.csv").status_code == 404
+
+
+def test_admin_pages_create_a_user_whose_key_is_shown_once_and_assign_them(service: World) -> None:
+    service.standard_tender()
+    _sign_in(service.client, service.keys["admin"])
+    page = service.client.get("/ui/admin").text
+    created = service.client.post("/ui/admin/users", data={"csrf_token": _form_token(page), "name": "ida", "role": "evaluator"})
+    assert created.status_code == 201 and created.headers["cache-control"] == "no-store"
+    key = re.search(r'<code class="vbp-key-value">(vbp_[^<]+)</code>', created.text).group(1)
+    assert service.services.repo.authenticate(key).name == "ida"
+    assert key not in service.client.get("/ui/admin").text  # shown once, never again
+    assigned = service.client.post(f"/ui/admin/tenders/{service.tender}/evaluators", data={"csrf_token": _form_token(page), "evaluator": "ida"},
+                                   follow_redirects=False)
+    assert assigned.status_code == 303
+    ida = TestClient(service.app)
+    _sign_in(ida, key)
+    assert service.tender in ida.get("/ui/tenders").text
+    actions = [(e["action"], e["actor"]) for e in service.get("admin", "/audit?limit=200").json()["data"]]
+    assert ("user.create", "admin") in actions and ("tender.evaluator_add", "admin") in actions
+
+
+def test_admin_pages_are_not_for_other_roles(world: World) -> None:
+    _sign_in(world.client, world.keys["eva"])
+    assert world.client.get("/ui/admin").status_code == 404
+    token = _form_token(world.client.get("/ui/tenders").text)
+    made = world.client.post("/ui/admin/users", data={"csrf_token": token, "name": "mallory", "role": "admin"})
+    assert made.status_code == 404 and "mallory" not in {u["name"] for u in world.services.repo.list_users()}
