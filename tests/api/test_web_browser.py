@@ -67,6 +67,20 @@ def browser(live: World):
         b.close()
 
 
+AXE = Path(__file__).resolve().parents[1] / "assets" / "axe-core" / "axe.min.js"
+
+
+def _accessible(page, name: str) -> None:
+    """axe-core over the page as it is: no serious or critical violation of the WCAG 2 A/AA rules."""
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("""async () => await axe.run(document, {runOnly: {type: 'tag',
+        values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa']}, resultTypes: ['violations']})""")
+    assert result["testEngine"]["name"] == "axe-core"
+    bad = [(v["id"], v["impact"], v["help"], [n["target"] for n in v["nodes"]][:3]) for v in result["violations"]
+           if v["impact"] in ("serious", "critical")]
+    assert not bad, f"{name}: {bad}"
+
+
 def _context(browser, live: World, shots: Path, who: str):
     """A browser context signed in as ``who``, failing any request to another host."""
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
@@ -83,6 +97,7 @@ def _context(browser, live: World, shots: Path, who: str):
     page = context.new_page()
     page.goto(live.base + "/ui/tenders")
     assert "/ui/signin" in page.url
+    _accessible(page, "sign-in")
     page.fill("#api_key", live.keys[who])
     page.keyboard.press("Enter")
     page.wait_for_url(live.base + "/ui/tenders")
@@ -95,10 +110,15 @@ def test_an_evaluator_reviews_with_the_keyboard_only(browser, live: World, tmp_p
     shots.mkdir()
     context, page = _context(browser, live, shots, "eva")
     page.screenshot(path=str(shots / "tenders.png"), full_page=True)
+    _accessible(page, "tenders")
     page.goto(f"{live.base}/ui/tenders/{live.tender}")
     page.screenshot(path=str(shots / "tender.png"), full_page=True)
+    _accessible(page, "tender overview")
+    page.goto(f"{live.base}/ui/tenders/{live.tender}/documents")
+    _accessible(page, "documents")
     page.goto(f"{live.base}/ui/tenders/{live.tender}/claims?supplier=acme&review=pending")
     page.screenshot(path=str(shots / "claims.png"), full_page=True)
+    _accessible(page, "claims")
     page.locator("table.vbp-claims a").first.click()
     page.wait_for_load_state("networkidle")
     reviewed = []
@@ -107,6 +127,7 @@ def test_an_evaluator_reviews_with_the_keyboard_only(browser, live: World, tmp_p
         reviewed.append(url.split("/claims/", 1)[1].split("?", 1)[0])
         if n == 0:
             page.screenshot(path=str(shots / "review.png"), full_page=True)
+            _accessible(page, "review")
         page.keyboard.press("?")
         assert page.locator("#keys-help").is_visible()
         page.keyboard.press("Escape")
@@ -157,6 +178,7 @@ def test_a_correction_and_a_support_link_in_the_browser(browser, live: World, tm
     assert "Surgical site infection occurred in 12 of 200 patients" in page.content()
     assert page.locator("mark").first.is_visible()
     page.screenshot(path=str(shots / "passage.png"), full_page=True)
+    _accessible(page, "passage")
 
     page.goto(f"{live.base}/ui/tenders/{live.tender}/claims?supplier=acme")
     page.get_by_role("link", name="trained staff rated the analyser", exact=False).first.click()
@@ -168,6 +190,7 @@ def test_a_correction_and_a_support_link_in_the_browser(browser, live: World, tm
     assert box is not None and frame is not None
     assert frame["x"] <= box["x"] <= frame["x"] + frame["width"] and frame["y"] <= box["y"] <= frame["y"] + frame["height"]
     page.screenshot(path=str(shots / "review-pdf.png"), full_page=True)
+    _accessible(page, "review of a PDF claim")
     assert page.foreign == []
     context.close()
 
@@ -184,6 +207,22 @@ def test_supplier_b_cannot_reach_supplier_a_pages(browser, live: World, tmp_path
     page.goto(f"{live.base}/ui/tenders/{live.tender}/claims")
     assert "phlebitis" in page.content() and "surgical site infection" not in page.content()
     page.screenshot(path=str(shots / "supplier-claims.png"), full_page=True)
+    _accessible(page, "a supplier's claims")
     assert live.get("admin", "/audit?action=access.denied").json()["count"] >= 2
+    assert page.foreign == []
+    context.close()
+
+
+def test_the_admin_page_in_the_browser(browser, live: World, tmp_path: Path) -> None:
+    shots = tmp_path / "screenshots"
+    shots.mkdir()
+    context, page = _context(browser, live, shots, "admin")
+    page.goto(f"{live.base}/ui/admin")
+    page.fill("#new-name", "ida")
+    page.get_by_role("button", name="Add user and show the key").click()
+    key = page.locator(".vbp-key-value").inner_text()
+    assert key.startswith("vbp_") and live.services.repo.authenticate(key).name == "ida"
+    page.screenshot(path=str(shots / "admin.png"), full_page=True)
+    _accessible(page, "administration")
     assert page.foreign == []
     context.close()
