@@ -9,6 +9,7 @@ script (``static/review.js``) adds the review keys.
 
 from __future__ import annotations
 
+import threading
 from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Annotated
@@ -194,17 +195,38 @@ def claims_page(request: Request, tender_id: str, session: PageUser, supplier: s
 
 
 def _claim(request: Request, user: Principal, tender_id: str, claim_id: str, supplier: str | None) -> tuple[ClaimView, dict]:
+    """A claim the caller may see, from the views the API keeps current (read afresh if they do not hold it)."""
     from api.views import claim_view
 
     services = request.app.state.services
     services.repo.check_tender(user, tender_id)
     owner = services.repo.claim_owner(user, claim_id, tender_id=tender_id, supplier_id=supplier)
     in_tender = tender_id if user.role != "supplier" else None
-    return claim_view(services, owner, claim_id, tender_id=in_tender), owner
+    view = services.views.claim(owner, claim_id, tender_id=in_tender)
+    return (view if view is not None else claim_view(services, owner, claim_id, tender_id=in_tender)), owner
 
 
 def _source(request: Request, doc_id: str, page: int, quote: str, start: int, end: int) -> dict:
-    """How to show where a quote lies: the page image with boxes over the quote (PDF), or its text with the quote marked."""
+    """How to show where a quote lies: the page image with boxes over the quote (PDF), or its text with the quote marked.
+    A stored document never changes, so what is found is kept (``_SOURCES``, bounded)."""
+    key = (doc_id, page, quote, start, end)
+    with _SOURCES_LOCK:
+        found = _SOURCES.get(key)
+    if found is not None:
+        return found
+    found = _locate(request, doc_id, page, quote, start, end)
+    with _SOURCES_LOCK:
+        _SOURCES[key] = found
+        while len(_SOURCES) > 4096:
+            _SOURCES.pop(next(iter(_SOURCES)))
+    return found
+
+
+_SOURCES: dict[tuple, dict] = {}
+_SOURCES_LOCK = threading.Lock()
+
+
+def _locate(request: Request, doc_id: str, page: int, quote: str, start: int, end: int) -> dict:
     services = request.app.state.services
     path, media_type = services.store.source_file(doc_id)
     if path is not None and render.is_pdf(path):

@@ -59,3 +59,17 @@ def test_load_bench_short_run_reports_sane_figures(tmp_path: Path) -> None:
     assert failed or report["server_log"]["tracebacks"] == 0, done.stderr[-3000:]
     assert report["verdict"].startswith("PASS" if report["pass"] else "FAIL")
     assert report["verdict"] in done.stdout
+
+
+def test_load_bench_pages_signs_in_and_measures_the_workspace(tmp_path: Path) -> None:
+    out = tmp_path / "pages.json"
+    done = subprocess.run([sys.executable, "bench/load.py", "--pages", "--clients", "3", "--seconds", "3", "--no-paper", "--no-uploads",
+                           "--setup-timeout", "300", "--json", str(out)], cwd=REPO, capture_output=True, text=True, timeout=600, check=False)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    report = json.loads(out.read_text())
+    ops = report["operations"]
+    assert set(ops) == {"page_list", "page_review"}
+    for op, s in ops.items():
+        assert s["count"] > 0 and s["errors"] == 0 and set(s["statuses"]) == {"200"}, (op, s)  # signed in: pages, not redirects
+    assert report["pages"]["count"] == sum(s["count"] for s in ops.values()) and report["reads"] is None
+    assert report["target"]["pages_p95_ms"] == 150.0 and report["verdict"].startswith("PASS" if report["pass"] else "FAIL")
