@@ -28,6 +28,7 @@ from extractor.schema import ClaimCategory, Decision, Direction, VBPDomain
 
 HERE = Path(__file__).resolve().parent
 templates = Jinja2Templates(directory=str(HERE / "templates"))
+templates.env.filters["id"] = id
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
 
 PageUser = Annotated[tuple[Principal, str], Depends(page_user)]
@@ -159,7 +160,7 @@ def _filtered(request: Request, user: Principal, tender_id: str, params: dict[st
                          category=params.get("category") or None,
                          review=(params.get("review") or None) if user.role != "supplier" else None)
     if params.get("verdict"):
-        views = [v for v in views if v.verdict == params["verdict"]]
+        views = [v for v in views if v.verdict == params["verdict"]]  # (only when filtering by it)
     if params.get("evidence"):
         views = [v for v in views if v.claim.evidence_level.value == params["evidence"]]
     if params.get("hedged"):
@@ -179,13 +180,15 @@ def claims_page(request: Request, tender_id: str, session: PageUser, supplier: s
     params = {"supplier": supplier, "domain": domain, "category": category, "verdict": verdict, "review": review,
               "evidence": evidence, "hedged": hedged}
     views = _filtered(request, user, tender_id, params)
-    checked = [v for v in views if v.verdict not in APART]
+    verdicts = {id(v): v.verdict for v in views}  # a view's verdict is worked out from its links on every reading: once here
     groups: dict[tuple[str, str], list[ClaimView]] = defaultdict(list)
-    for v in checked:
-        groups[(v.claim.domain.value, v.claim.category.value)].append(v)
+    for v in views:
+        if verdicts[id(v)] not in APART:
+            groups[(v.claim.domain.value, v.claim.category.value)].append(v)
     names = services.repo.supplier_names({v.supplier_id for v in views} | ({supplier} if supplier else set()))
     query = urlencode({k: v for k, v in params.items() if v})
-    return _render(request, "claims.html", user, csrf, tender=tender, groups=groups, apart=[v for v in views if v.verdict in APART],
+    return _render(request, "claims.html", user, csrf, tender=tender, groups=groups, verdicts=verdicts,
+                   apart=[v for v in views if verdicts[id(v)] in APART],
                    count=len(views), names=names, params=params, query=query,
                    suppliers=sorted(services.repo.tender_supplier_ids(tender_id)) if user.role != "supplier" else [user.supplier_id],
                    domains=list(DOMAIN_NAMES), categories=[c.value for c in ClaimCategory])
@@ -256,13 +259,8 @@ def review_page(request: Request, tender_id: str, claim_id: str, session: PageUs
     services = request.app.state.services
     view, owner = _claim(request, user, tender_id, claim_id, supplier)
     claim = view.claim
-    bodies = link_bodies(services, view.links, view_owner(view))
-    links = []
-    for body in bodies:
-        link, passage = body["link"], body["passage"]
-        links.append({"link": link, "passage": passage, "document": body["document"],
-                      "href": (f"{PREFIX}/tenders/{tender_id}/passages/{passage.id}?" + urlencode({"claim": claim_id, "supplier": view.supplier_id}))
-                      if passage is not None else None})
+    audience = "supplier" if user.role == "supplier" else "staff"
+    source_html, panel_html = _fragments(request, view, tender_id, claim_id, audience)
     reviews = services.repo.review_rows(tender_id, claim_id, view.supplier_id) if user.role != "supplier" else []
     history = services.repo.list_audit(user, tender_id=tender_id, target_id=claim_id, limit=50)[0] if user.role != "supplier" else []
     queue = _queue(request, user, tender_id, q)
@@ -270,13 +268,39 @@ def review_page(request: Request, tender_id: str, claim_id: str, session: PageUs
     here = ids.index((claim_id, view.supplier_id)) if (claim_id, view.supplier_id) in ids else None
     prev_id = ids[here - 1] if here is not None and here > 0 else None
     next_id = ids[here + 1] if here is not None and here + 1 < len(ids) else None
-    return _render(request, "review.html", user, csrf, tender_id=tender_id, view=view, claim=claim, links=links, reviews=reviews,
-                   history=history, reason=verdict_reason(view.links, bodies, claim, pending=view.pending),
-                   source=_source(request, claim.doc_id, claim.page, claim.quote, claim.span.start, claim.span.end),
+    return _render(request, "review.html", user, csrf, tender_id=tender_id, view=view, claim=claim, reviews=reviews, history=history,
+                   source_html=source_html, panel_html=panel_html,
                    supplier_name=services.repo.supplier_names([view.supplier_id]).get(view.supplier_id, view.supplier_id),
                    q=q, position=(here + 1 if here is not None else None), total=len(ids), prev_id=prev_id, next_id=next_id,
                    saved=saved, can_review=user.role in ("admin", "evaluator"), decisions=[d.value for d in Decision],
                    categories=[c.value for c in ClaimCategory], domains=list(DOMAIN_NAMES), directions=[d.value for d in Direction])
+
+
+def _fragments(request: Request, view: ClaimView, tender_id: str, claim_id: str, audience: str) -> tuple[str, str]:
+    """The review page's source and claim panels. They depend only on the claim, its links and its reviews, so they are
+    kept on the claim's view, which the view cache replaces whenever any of those changes (as the API keeps its bodies)."""
+    key = f"page:{audience}:{tender_id}"
+    cached = view.detail_json.get(key)
+    if cached is not None:
+        source_html, _, panel_html = cached.decode("utf-8").partition("\x00")
+        return source_html, panel_html
+    services = request.app.state.services
+    claim = view.claim
+    bodies = link_bodies(services, view.links, view_owner(view))
+    links = []
+    for body in bodies:
+        link, passage = body["link"], body["passage"]
+        links.append({"link": link, "passage": passage, "document": body["document"],
+                      "href": (f"{PREFIX}/tenders/{tender_id}/passages/{passage.id}?" + urlencode({"claim": claim_id, "supplier": view.supplier_id}))
+                      if passage is not None else None})
+    context = {"prefix": PREFIX, "domain_names": DOMAIN_NAMES, "verdict_words": VERDICT_WORDS, "verdict_tags": VERDICT_TAGS,
+               "view": view, "claim": claim, "links": links,
+               "reason": verdict_reason(view.links, bodies, claim, pending=view.pending),
+               "source": _source(request, claim.doc_id, claim.page, claim.quote, claim.span.start, claim.span.end)}
+    source_html = templates.get_template("_claim_source.html").render(context)
+    panel_html = templates.get_template("_claim_panel.html").render(context)
+    view.detail_json[key] = (source_html + "\x00" + panel_html).encode("utf-8")
+    return source_html, panel_html
 
 
 CORRECTABLE = ("category", "domain", "direction", "outcome", "intervention", "comparator", "population", "timepoint")
