@@ -24,7 +24,7 @@ from api.store.service import Principal
 from api.views import ClaimView, filter_views, link_bodies, verdict_reason, view_owner
 from api.web import render
 from api.web.session import PREFIX, check_csrf, page_user, safe_next, set_signin_csrf, sign_in, sign_out, signin_csrf
-from extractor.schema import ClaimCategory, Decision, Direction, VBPDomain
+from extractor.schema import ClaimCategory, Decision, Direction, EvidenceLevel, VBPDomain
 
 HERE = Path(__file__).resolve().parent
 templates = Jinja2Templates(directory=str(HERE / "templates"))
@@ -152,7 +152,8 @@ FILTERS = ("supplier", "domain", "category", "verdict", "review", "evidence", "h
 
 def _filtered(request: Request, user: Principal, tender_id: str, params: dict[str, str | None]) -> list[ClaimView]:
     for name, allowed in (("domain", {d.value for d in VBPDomain}), ("category", {c.value for c in ClaimCategory}),
-                          ("verdict", set(VERDICT_WORDS)), ("review", set(REVIEW_WORDS)), ("hedged", {"yes", "no"})):
+                          ("verdict", set(VERDICT_WORDS)), ("review", set(REVIEW_WORDS)), ("hedged", {"yes", "no"}),
+                          ("evidence", {e.value for e in EvidenceLevel})):
         if params.get(name) and params[name] not in allowed:
             raise InvalidRequestError(f"'{params[name]}' is not a {name} this list can be filtered by.",
                                       hint=f"Use one of: {', '.join(sorted(allowed))}.", field=name)
@@ -191,7 +192,7 @@ def claims_page(request: Request, tender_id: str, session: PageUser, supplier: s
                    apart=[v for v in views if verdicts[id(v)] in APART],
                    count=len(views), names=names, params=params, query=query,
                    suppliers=sorted(services.repo.tender_supplier_ids(tender_id)) if user.role != "supplier" else [user.supplier_id],
-                   domains=list(DOMAIN_NAMES), categories=[c.value for c in ClaimCategory])
+                   domains=list(DOMAIN_NAMES), categories=[c.value for c in ClaimCategory], evidence_levels=[e.value for e in EvidenceLevel])
 
 
 # --- the review page --------------------------------------------------------------------------------------

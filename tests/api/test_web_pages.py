@@ -105,6 +105,9 @@ def test_overview_and_claim_list_group_and_filter(world: World) -> None:
     assert "Supported" in listing.text  # verdicts carry words, not colour alone
     costs = world.client.get(f"/ui/tenders/{world.tender}/claims?supplier=acme&domain=whole_life_cost")
     assert [q for q in re.findall(r"“([^”]+)”</a>", costs.text)] == [q for q in quotes if "£120" in q]
+    rct = world.client.get(f"/ui/tenders/{world.tender}/claims?supplier=acme&evidence=rct").text
+    assert any("surgical site infection" in q for q in re.findall(r"“([^”]+)”</a>", rct))  # "In a randomised trial, ..."
+    assert "innovative" not in rct
     bad = world.client.get(f"/ui/tenders/{world.tender}/claims?domain=wellbeing")
     assert bad.status_code == 422 and "domain" in bad.text and "whole_life_cost" in bad.text
 
