@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 from enum import Enum
-from typing import Annotated
+from itertools import pairwise
+from typing import Annotated, NamedTuple
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator, model_validator
 
 SCHEMA_VERSION = 1
 
@@ -550,3 +551,389 @@ class IngestStatus(str, Enum):
     stored = "stored"
     unchanged = "unchanged"
     failed = "failed"
+
+
+# --- scoring a tender (issue 13): questions, schemes, the scale, scores, costs and results ------------------------------
+# Plain models with no storage behind them: the service stores and versions them, ``extractor.scoring`` computes with
+# them. Weights are percentage points of the whole evaluation (a scheme's weights sum to 100).
+
+#: The five value domains of the national standard (../shared/VBP.md, "The five value domains"); the sixth
+#: ``VBPDomain``, whole-life cost, is weighted apart from them.
+VALUE_DOMAINS: tuple[VBPDomain, ...] = (
+    VBPDomain.social_value, VBPDomain.efficiency, VBPDomain.patient_and_staff, VBPDomain.supply_chain, VBPDomain.purpose,
+)
+
+#: Each domain as people write it, for messages and exports.
+DOMAIN_LABELS: dict[VBPDomain, str] = {
+    VBPDomain.social_value: "social value",
+    VBPDomain.efficiency: "efficiency",
+    VBPDomain.patient_and_staff: "patient and staff",
+    VBPDomain.supply_chain: "supply chain",
+    VBPDomain.purpose: "purpose",
+    VBPDomain.whole_life_cost: "whole-life cost",
+}
+
+#: The parts of a whole-life cost (../shared/VBP.md, "Weights": purchase, implementation, operation, disposal).
+COST_COMPONENTS: tuple[str, ...] = ("purchase", "implementation", "operation", "disposal")
+
+#: Names of the built-in whole-life cost formulas (``extractor.scoring.totals.COST_FORMULAS`` implements them).
+COST_FORMULA_NAMES: tuple[str, ...] = ("lowest_over_own", "linear_from_lowest")
+
+
+def _not_blank(value: str, what: str) -> str:
+    if not value.strip():
+        raise ValueError(f"{what} must not be blank")
+    return value
+
+
+class ScoringMethod(str, Enum):
+    """How a question is scored."""
+
+    quality = "quality"  # on the score scale by evaluators, then moderated
+    cost = "cost"  # by the whole-life cost formula, from each supplier's stated (and confirmed) costs
+
+
+class Question(_Model):
+    """One evaluation question, with the evidence it expects and the claims that bear on it."""
+
+    id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$", description="Stable id within its scheme, e.g. 'EF1'.")
+    domain: VBPDomain = Field(description="The value domain (or whole-life cost) the question's weight counts towards.")
+    theme: str = Field(default="", description="The standard's theme it covers, e.g. 'productivity'.")
+    wording: str = Field(min_length=1, description="The question as put to suppliers.")
+    guidance: str = Field(default="", description="The evidence an evaluator expects in a good answer.")
+    categories: list[ClaimCategory] = Field(default_factory=list, description="Claim categories that bear on the question.")
+    claim_domains: list[VBPDomain] = Field(default_factory=list, description="Claim VBP domains that bear on the question.")
+    keywords: list[str] = Field(default_factory=list, description="Words and phrases whose presence in a claim bears on it.")
+    weight: float = Field(gt=0, le=100, description="Weight in percentage points of the whole evaluation.")
+    method: ScoringMethod = Field(default=ScoringMethod.quality, description="Scored on the scale, or by the cost formula.")
+    rwe_required: bool = Field(
+        default=False,
+        description="Real-world evidence on length of stay, procedure time or readmissions is required (productivity questions).",
+    )
+    cost_components: list[str] = Field(
+        default_factory=lambda: list(COST_COMPONENTS),
+        description="For a cost question: the parts of each supplier's whole-life cost it scores (all four by default).",
+    )
+
+    @field_validator("wording")
+    @classmethod
+    def _wording(cls, value: str) -> str:
+        return _not_blank(value, "the wording")
+
+    @field_validator("keywords")
+    @classmethod
+    def _keywords(cls, value: list[str]) -> list[str]:
+        return [k.strip() for k in value if k.strip()]
+
+    @field_validator("cost_components")
+    @classmethod
+    def _components(cls, value: list[str]) -> list[str]:
+        unknown = [c for c in value if c not in COST_COMPONENTS]
+        if unknown or not value:
+            raise ValueError(f"cost components must be some of {', '.join(COST_COMPONENTS)}; got {value}")
+        return value
+
+    @model_validator(mode="after")
+    def _method_fits_domain(self) -> Question:
+        if self.method is ScoringMethod.cost and self.domain is not VBPDomain.whole_life_cost:
+            raise ValueError(f"question {self.id}: only a whole-life cost question can be scored by the cost formula")
+        if not self.claim_domains:
+            self.claim_domains = [self.domain]
+        return self
+
+
+class ScaleLevel(_Model):
+    """One step of the score scale."""
+
+    points: int = Field(ge=0, description="Points the step earns.")
+    label: str = Field(min_length=1, description="Its label, e.g. 'good'.")
+    descriptor: str = Field(default="", description="What an answer must show to earn it.")
+
+
+def _default_levels() -> list[ScaleLevel]:
+    # The labels are the common UK public-sector ladder named in ../shared/VBP.md ("Scoring"); the standard publishes
+    # only the top and bottom ones. "No response" earns 0 so that an unanswered question adds nothing to the total.
+    return [
+        ScaleLevel(points=4, label="outstanding", descriptor="Answers the question in full with specific, substantiated evidence "
+                   "(cited, checkable, real-world where the question asks for it) and gives confidence of benefit beyond the requirement."),
+        ScaleLevel(points=3, label="good", descriptor="Answers the question in full with relevant, substantiated evidence; "
+                   "minor gaps or weaknesses only."),
+        ScaleLevel(points=2, label="acceptable", descriptor="Answers the question with some evidence; gaps or unsupported "
+                   "statements leave moderate doubt."),
+        ScaleLevel(points=1, label="poor", descriptor="Answers only in part; evidence missing, weak or not relevant, "
+                   "leaving serious doubt."),
+        ScaleLevel(points=0, label="no response", descriptor="No answer, or an answer that does not address the question."),
+    ]
+
+
+class ScoreScale(_Model):
+    """The score scale, top step first: five steps from "outstanding" (4) to "no response" (0) unless a tender sets its own."""
+
+    levels: list[ScaleLevel] = Field(default_factory=_default_levels, description="The steps, highest points first.")
+
+    @model_validator(mode="after")
+    def _check(self) -> ScoreScale:
+        points = [level.points for level in self.levels]
+        if len(points) < 2:
+            raise ValueError("a score scale needs at least two steps")
+        if any(a <= b for a, b in pairwise(points)):
+            raise ValueError(f"the steps must be listed highest points first, each lower than the one before; got {points}")
+        if points[-1] != 0:
+            raise ValueError(f"the lowest step must earn 0 points (no response adds nothing); got {points[-1]}")
+        labels = [level.label.strip().casefold() for level in self.levels]
+        if len(set(labels)) != len(labels):
+            raise ValueError(f"each step needs its own label; got {[level.label for level in self.levels]}")
+        return self
+
+    @property
+    def max_points(self) -> int:
+        """Points of the top step."""
+        return self.levels[0].points
+
+    def label_for(self, points: int) -> str | None:
+        """The label of the step earning ``points``, or None when no step does."""
+        return next((level.label for level in self.levels if level.points == points), None)
+
+    def fraction(self, points: int) -> float:
+        """Share of a question's weight that ``points`` earn (points over the top step's points)."""
+        return points / self.max_points
+
+
+class Scheme(_Model):
+    """A tender's evaluation scheme: its questions and weights, the score scale and the whole-life cost formula."""
+
+    name: str = Field(min_length=1, description="The scheme's name, e.g. the tender's reference.")
+    source: str = Field(default="", description="Where the questions came from: 'bank:vbp-questions.v1' or 'import:questions.csv'.")
+    questions: list[Question] = Field(min_length=1, description="The questions that apply, in the order they are put.")
+    scale: ScoreScale = Field(default_factory=ScoreScale, description="The score scale for questions scored on it.")
+    cost_formula: str = Field(default="lowest_over_own", description=f"Whole-life cost formula: one of {', '.join(COST_FORMULA_NAMES)}.")
+
+    @field_validator("cost_formula")
+    @classmethod
+    def _formula(cls, value: str) -> str:
+        if value not in COST_FORMULA_NAMES:
+            raise ValueError(f"unknown cost formula {value!r}; use one of {', '.join(COST_FORMULA_NAMES)}")
+        return value
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> Scheme:
+        seen: set[str] = set()
+        for q in self.questions:
+            if q.id.casefold() in seen:
+                raise ValueError(f"question id {q.id!r} is used twice")
+            seen.add(q.id.casefold())
+        return self
+
+    def question(self, question_id: str) -> Question | None:
+        """The question with this id, or None."""
+        return next((q for q in self.questions if q.id == question_id), None)
+
+
+class QuestionBank(_Model):
+    """A versioned bank of questions a scheme is drawn from (``extractor/scoring/banks/<name>.json``)."""
+
+    name: str = Field(description="The bank's name and version, e.g. 'vbp-questions.v1' (its file name).")
+    version: int = Field(ge=1, description="The bank's version; a changed question means a new version.")
+    title: str = Field(description="What the bank is.")
+    template: bool = Field(description="True: the project's own template, not the published standard's questions.")
+    notice: str = Field(description="The label shown wherever the bank is offered.")
+    sources: list[str] = Field(default_factory=list, description="What the bank follows.")
+    questions: list[Question] = Field(min_length=1, description="The questions, with default weights that meet the national rules.")
+
+
+# ---- scores ---------------------------------------------------------------------------------------------------
+
+
+class ScoreKey(NamedTuple):
+    """Who scored which question for which supplier: the unit of submission and of blind scoring."""
+
+    evaluator: str
+    question_id: str
+    supplier: str
+
+
+class PairKey(NamedTuple):
+    """One (question, supplier) pair: the unit of moderation."""
+
+    question_id: str
+    supplier: str
+
+
+class EvaluatorScore(_Model):
+    """One evaluator's independent score of one question for one supplier."""
+
+    question_id: str = Field(description="The question scored.")
+    supplier: str = Field(min_length=1, description="The supplier whose answer is scored.")
+    evaluator: str = Field(min_length=1, description="Who scored it.")
+    points: int = Field(ge=0, description="Points on the scheme's scale.")
+    rationale: str = Field(description="The reasons for the score: strengths and weaknesses, written at the time.")
+    claim_ids: list[str] = Field(default_factory=list, description="The claims the score rests on.")
+
+    @field_validator("rationale")
+    @classmethod
+    def _rationale(cls, value: str) -> str:
+        return _not_blank(value, "the rationale")
+
+    @property
+    def key(self) -> ScoreKey:
+        return ScoreKey(self.evaluator, self.question_id, self.supplier)
+
+    @property
+    def pair(self) -> PairKey:
+        return PairKey(self.question_id, self.supplier)
+
+
+class ModeratedScore(_Model):
+    """The consensus score of one question for one supplier, agreed at moderation."""
+
+    question_id: str = Field(description="The question.")
+    supplier: str = Field(min_length=1, description="The supplier.")
+    moderator: str = Field(min_length=1, description="Who recorded the consensus.")
+    points: int = Field(ge=0, description="Points on the scheme's scale.")
+    rationale: str = Field(description="Why the panel agreed this score, including any move from the individual scores.")
+    claim_ids: list[str] = Field(default_factory=list, description="The claims the consensus rests on.")
+
+    @field_validator("rationale")
+    @classmethod
+    def _rationale(cls, value: str) -> str:
+        return _not_blank(value, "the rationale")
+
+    @property
+    def pair(self) -> PairKey:
+        return PairKey(self.question_id, self.supplier)
+
+
+class ScoreSpread(_Model):
+    """How far the evaluators' scores of one question for one supplier lie apart."""
+
+    question_id: str = Field(description="The question.")
+    supplier: str = Field(description="The supplier.")
+    points: dict[str, int] = Field(description="Each evaluator's points.")
+    low: int = Field(description="The lowest score.")
+    high: int = Field(description="The highest score.")
+    spread: int = Field(description="High minus low: 0 when the evaluators agree.")
+
+
+class ModerationRow(_Model):
+    """What a moderator sees for one (question, supplier): the scores side by side, their spread and the consensus."""
+
+    question_id: str = Field(description="The question.")
+    supplier: str = Field(description="The supplier.")
+    scores: list[EvaluatorScore] = Field(description="The evaluators' scores, by evaluator.")
+    spread: ScoreSpread | None = Field(description="Their spread; None before any score.")
+    moderated: ModeratedScore | None = Field(description="The consensus, once recorded.")
+
+
+class ScoringProgress(_Model):
+    """Whether scoring can close: every quality (question, supplier) moderated and, for cost questions, every cost confirmed."""
+
+    complete: bool = Field(description="True when nothing is left to moderate or confirm.")
+    moderated: int = Field(description="Pairs moderated.")
+    required: int = Field(description="Pairs that need a moderated score.")
+    missing: list[PairKey] = Field(description="Pairs still without a moderated score.")
+    costs_missing: list[str] = Field(description="Suppliers whose whole-life costs are not stated and confirmed.")
+
+
+# ---- costs and totals -----------------------------------------------------------------------------------------
+
+
+class SupplierCosts(_Model):
+    """A supplier's whole-life cost as it states it, confirmed by an evaluator against the quotes."""
+
+    supplier: str = Field(min_length=1, description="The supplier.")
+    purchase: float = Field(ge=0, description="Purchase cost over the contract.")
+    implementation: float = Field(default=0.0, ge=0, description="Implementation cost (installation, training, set-up).")
+    operation: float = Field(default=0.0, ge=0, description="Operating cost over the contract (consumables, maintenance, staff).")
+    disposal: float = Field(default=0.0, ge=0, description="Disposal or decommissioning cost.")
+    currency: str = Field(default="GBP", description="ISO 4217 code of every figure.")
+    claim_ids: dict[str, list[str]] = Field(default_factory=dict, description="Each component's quotes, by component name.")
+    confirmed_by: str | None = Field(default=None, description="The evaluator who checked the figures against their quotes.")
+
+    @field_validator("claim_ids")
+    @classmethod
+    def _components(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        unknown = sorted(set(value) - set(COST_COMPONENTS))
+        if unknown:
+            raise ValueError(f"unknown cost components {unknown}; use {', '.join(COST_COMPONENTS)}")
+        return value
+
+    def cost_of(self, components: list[str] | tuple[str, ...] = COST_COMPONENTS) -> float:
+        """The sum of the named components."""
+        return sum(getattr(self, c) for c in components)
+
+    @computed_field(description="Purchase + implementation + operation + disposal.")  # type: ignore[prop-decorator]
+    @property
+    def whole_life_cost(self) -> float:
+        return self.cost_of(COST_COMPONENTS)
+
+
+class QuestionResult(_Model):
+    """One question's part of a supplier's total."""
+
+    question_id: str = Field(description="The question.")
+    domain: VBPDomain = Field(description="Its domain.")
+    method: ScoringMethod = Field(description="Scored on the scale or by the cost formula.")
+    weight: float = Field(description="Its weight, percentage points.")
+    points: int | None = Field(description="Moderated points (quality questions).")
+    cost: float | None = Field(description="The supplier's cost it scores (cost questions).")
+    fraction: float = Field(description="Share of the weight earned, 0 to 1.")
+    contribution: float = Field(description="Weight x fraction: percentage points added to the total.")
+
+
+class SupplierTotal(_Model):
+    """A supplier's result: each question's contribution, each domain's, the quality and cost scores and the total."""
+
+    supplier: str = Field(description="The supplier.")
+    questions: list[QuestionResult] = Field(description="Each question's contribution, in scheme order.")
+    by_domain: dict[VBPDomain, float] = Field(description="Percentage points earned in each domain the scheme weights.")
+    quality_score: float = Field(description="Points earned on questions scored on the scale (out of their weights).")
+    cost_score: float = Field(description="Points earned on whole-life cost questions scored by the formula.")
+    total: float = Field(description="Quality score + cost score, out of 100.")
+    whole_life_cost: float | None = Field(description="The supplier's whole-life cost, when stated.")
+
+
+class RankRow(_Model):
+    """One line of the ranking table."""
+
+    rank: int = Field(ge=1, description="1 for the highest total; tied suppliers share a rank and the next rank is skipped.")
+    supplier: str = Field(description="The supplier.")
+    total: float = Field(description="Its total.")
+    quality_score: float = Field(description="Its quality score.")
+    cost_score: float = Field(description="Its whole-life cost score.")
+    by_domain: dict[VBPDomain, float] = Field(description="Each domain's contribution.")
+    tied_with: list[str] = Field(default_factory=list, description="Suppliers sharing this rank.")
+    note: str = Field(default="", description="How a tie was found or broken.")
+
+
+# ---- evidence -------------------------------------------------------------------------------------------------
+
+
+class EvidenceMatch(_Model):
+    """One claim that bears on a question, with why."""
+
+    claim_id: str = Field(description="The claim's id (or '<doc_id>:<start>-<end>' for a claim not yet stored).")
+    score: float = Field(ge=0, le=1, description="How strongly it bears on the question, 0 to 1; the list is ranked by it.")
+    category_match: bool = Field(description="Its category is one the question names.")
+    domain_match: bool = Field(description="Its VBP domain is one the question names.")
+    keywords: list[str] = Field(description="The question's keywords found in it.")
+    similarity: float = Field(description="Text similarity between the question and the claim, 0 to 1.")
+    reasons: list[str] = Field(description="The above in words, strongest first.")
+
+
+class EvidenceFlag(_Model):
+    """Something an evaluator must know about a question's evidence."""
+
+    code: str = Field(description="'no_evidence' or 'no_real_world_evidence'.")
+    message: str = Field(description="The finding in words.")
+
+
+class QuestionEvidence(_Model):
+    """The claims that bear on one question, ranked, and what is missing."""
+
+    question_id: str = Field(description="The question.")
+    matches: list[EvidenceMatch] = Field(description="Claims that bear on it, best first.")
+    flags: list[EvidenceFlag] = Field(description="Missing evidence, if any.")
+
+    @property
+    def no_evidence(self) -> bool:
+        return not self.matches
