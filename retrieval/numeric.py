@@ -162,6 +162,8 @@ def _anchored_pair(claimed: list[Quantity], text: str, quantities: list[Quantity
         for (a, b), (fa, fb) in orders:
             if _close(a.value, fa.value, percent=True) and sum(_close(a.value, f.value, percent=True) for f in arms) == 1:
                 second = _verdict(b, [fb], percent=True, what="percentage")
+                if second is None:  # a near miss of the other arm: neither a match nor a mismatch
+                    return None
                 return second.model_copy(update={"note": second.note + f", the other arm of the pair whose {a.text} matches"})
     return None
 

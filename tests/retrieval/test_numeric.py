@@ -108,3 +108,11 @@ def test_numeric_relative_reductions(passage: str, expected: list[float]) -> Non
 )
 def test_numeric_check_measurements(quote: str, passage: str, verdict: NumericVerdict) -> None:
     assert check_numbers(claim(quote), passage).verdict is verdict
+
+
+def test_numeric_check_a_near_miss_of_the_anchored_arm_is_not_comparable() -> None:
+    """58% anchors on 57.3% (within a point), and the other arm's 39% is a near miss of 38.4%: neither a match nor a
+    mismatch, and the check answers instead of failing (it once raised on the missing verdict)."""
+    result = check_numbers(claim("Antibiotic prescribing fell from 58% to 39% with the test."),
+                           "Antibiotics were prescribed for 38.4% of patients in the test arm and 57.3% with usual care.")
+    assert result.verdict is NumericVerdict.not_comparable
