@@ -2,11 +2,13 @@
 
 The first start creates the tender "Demo: bundled corpus", one supplier per corpus submission (from the front
 matter of the manifest row's Markdown ``source``, so that a supplier's several files share one supplier), queues
-each of the manifest's files whose ``demo`` column is not ``no`` (and, when the public papers are beside the repo,
-the papers it cites) for ingest, and creates three demo users: an admin, an evaluator assigned to the tender, and
-one supplier. A Word or PDF version of the same submission must not both be in the demo (duplicate claims): the
-manifest marks one of them ``demo=no``. Every start issues new keys for those users and revokes their old ones:
-no key is fixed, none is stored in clear.
+each of the manifest's submissions whose ``demo`` column is not ``no`` and the papers it cites for ingest, and creates
+three demo users: an admin, an evaluator assigned to the tender, and one supplier. A cited paper is either a path
+relative to ``corpus/`` (the project's fictional trial reports, ``papers/<id>.pdf``: manifest rows of kind
+``clinical_paper``, staged only as papers of the suppliers that cite them), or the name of a public paper in
+``papers`` (``../shared/data/pdfs``), staged when that folder is beside the repo. A Word or PDF version of the same
+submission must not both be in the demo (duplicate claims): the manifest marks one of them ``demo=no``. Every start
+issues new keys for those users and revokes their old ones: no key is fixed, none is stored in clear.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ log = logging.getLogger(__name__)
 
 DEMO_REFERENCE = "DEMO-CORPUS"
 DEMO_USERS = ("demo-admin", "demo-evaluator")
+PAPER_KIND = "clinical_paper"
+"""The manifest ``kind`` of the project's fictional trial reports: staged as papers of the suppliers that cite them."""
 
 
 @dataclass
@@ -46,36 +50,53 @@ def _supplier(md: Path) -> tuple[str, str]:
     return slug, name
 
 
+def _cited_paper(cited: str, *, corpus: Path, papers: Path | None) -> Path | None:
+    """The file of a manifest ``cites`` entry: a path relative to ``corpus`` (the project's own fictional trial reports),
+    else a public paper's name in ``papers``; None when neither exists."""
+    own = corpus / cited
+    if own.is_file():
+        return own
+    if papers is not None and (papers / cited).is_file():
+        return papers / cited
+    return None
+
+
 def seed_demo(services, *, corpus: Path, papers: Path | None = None) -> DemoInfo:
     """Create the demo tender and queue the corpus on first start; issue fresh demo keys on every start.
 
     Args:
         services: The app's services.
-        corpus: The ``corpus/`` folder (with ``manifest.csv`` and ``submissions/``).
-        papers: Folder holding the papers the submissions cite (``../shared/data/pdfs``), if present.
+        corpus: The ``corpus/`` folder (with ``manifest.csv``, ``submissions/`` and ``papers/``).
+        papers: Folder holding the public papers the submissions cite (``../shared/data/pdfs``), if present; a cited
+            paper that lies in ``corpus`` (``papers/<id>.pdf``) is staged from there.
     """
     from api.uploads import stage_file
 
     repo = services.repo
     existing = [t for t in repo.list_tenders(SYSTEM) if t["reference"] == DEMO_REFERENCE]
     with (corpus / "manifest.csv").open(encoding="utf-8") as fh:
-        rows = [row for row in csv.DictReader(fh) if (row.get("demo") or "yes").strip().lower() != "no"]
+        rows = [row for row in csv.DictReader(fh) if (row.get("demo") or "yes").strip().lower() != "no"
+                and (row.get("kind") or "").strip() != PAPER_KIND]  # a paper is staged for the suppliers citing it
     suppliers = [(row, *_supplier(corpus / (row.get("source") or Path(row["path"]).with_suffix(".md")))) for row in rows]
     if existing:
         info = DemoInfo(tender_id=existing[0]["id"], created=False)
     else:
         tender = repo.create_tender("Demo: bundled corpus", reference=DEMO_REFERENCE, actor=SYSTEM)
         info = DemoInfo(tender_id=tender["id"], created=True)
+        staged: set[tuple[str, Path]] = set()
         for row, slug, name in suppliers:
             repo.add_tender_supplier(info.tender_id, slug, name=name, actor=SYSTEM)
             stage_file(services, SYSTEM, corpus / row["path"], tender_id=info.tender_id, supplier_id=slug, role="submission")
             info.queued += 1
-            for cited in filter(None, (row.get("cites") or "").split(";")):
-                source = (papers / cited) if papers is not None else None
-                if source is None or not source.exists():
+            for cited in filter(None, (c.strip() for c in (row.get("cites") or "").split(";"))):
+                source = _cited_paper(cited, corpus=corpus, papers=papers)
+                if source is None:
                     info.skipped.append(cited)
                     continue
+                if (slug, source) in staged:  # a supplier's two files citing one paper: the paper is staged once
+                    continue
                 stage_file(services, SYSTEM, source, tender_id=info.tender_id, supplier_id=slug, role="paper")
+                staged.add((slug, source))
                 info.queued += 1
     supplier_slug = next((slug for row, slug, _ in suppliers if row.get("cites")), suppliers[0][1] if suppliers else "")
     info.supplier = supplier_slug

@@ -1,11 +1,13 @@
-"""Render the project's demo corpus: every ``corpus/submissions/*.md`` becomes a ``.pdf`` beside it.
+"""Render the project's demo corpus: every ``corpus/submissions/*.md`` and ``corpus/papers/*.md`` becomes a ``.pdf`` beside it.
 
 The Markdown sources use a small subset: a front-matter block (``supplier:`` and ``title:`` lines
 between ``---`` fences), ``#``/``##`` headings, paragraphs, ``- `` bullets, pipe tables (first row is
 the header, the ``|---|`` line is skipped), ``1. `` numbered lists, ``**bold**`` and ``---`` on a line of
 its own for a page break. Every page gets a
 running header (supplier and document title) and a footer ("Commercial in confidence", "Page N of M"),
-so that the parser's header and footer removal is exercised.
+so that the parser's header and footer removal is exercised. A source may set its own running header, footer text,
+author and PDF subject in its front matter (``header:``, ``footer:``, ``author:``, ``subject:``): the project's
+fictional trial reports (``corpus/papers/``) do, so that they read as papers, not as supplier documents.
 
 Text is set in Bitstream Vera (shipped with reportlab), embedded as a TrueType subset so that £, €, µ
 and ± extract back as themselves. Rendering is deterministic (``invariant=1``): re-running gives the
@@ -43,6 +45,7 @@ from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate, Spacer, 
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 SUBMISSIONS = CORPUS / "submissions"
+PAPERS = CORPUS / "papers"
 MARGIN = 20 * mm
 
 pdfmetrics.registerFont(TTFont("Vera", "Vera.ttf"))
@@ -167,7 +170,8 @@ def story(blocks: list[tuple[str, object]], width: float) -> list:
 
 def build(blocks: list[tuple[str, object]], meta: dict[str, str], total: int, out) -> int:
     """Lay the document out once, writing to ``out``; return the number of pages used."""
-    header = f"{meta.get('supplier', '')} — {meta.get('title', '')}"
+    header = meta.get("header") or f"{meta.get('supplier', '')} — {meta.get('title', '')}"
+    footer = meta.get("footer") or "Commercial in confidence"
 
     def decorate(canvas, doc) -> None:
         canvas.saveState()
@@ -175,20 +179,21 @@ def build(blocks: list[tuple[str, object]], meta: dict[str, str], total: int, ou
         canvas.setFillColor(colors.HexColor("#555555"))
         canvas.drawString(MARGIN, A4[1] - 12 * mm, header)
         canvas.line(MARGIN, A4[1] - 13.5 * mm, A4[0] - MARGIN, A4[1] - 13.5 * mm)
-        canvas.drawString(MARGIN, 10 * mm, "Commercial in confidence")
+        canvas.drawString(MARGIN, 10 * mm, footer)
         canvas.drawRightString(A4[0] - MARGIN, 10 * mm, f"Page {doc.page} of {total}")
         canvas.restoreState()
 
     doc = SimpleDocTemplate(out, pagesize=A4, leftMargin=MARGIN, rightMargin=MARGIN, topMargin=MARGIN,
-                            bottomMargin=MARGIN, title=meta.get("title", ""), author=meta.get("supplier", ""),
-                            subject="Supplier submission (fictional demo document)", creator="vbp-evidence corpus_render",
+                            bottomMargin=MARGIN, title=meta.get("title", ""), author=meta.get("author") or meta.get("supplier", ""),
+                            subject=meta.get("subject") or "Supplier submission (fictional demo document)",
+                            creator="vbp-evidence corpus_render",
                             invariant=1)
     doc.build(story(blocks, doc.width), onFirstPage=decorate, onLaterPages=decorate)
     return doc.page
 
 
 def render(md_path: Path) -> Path:
-    """Render one Markdown submission to a PDF beside it and return the PDF's path."""
+    """Render one Markdown submission (or fictional trial report) to a PDF beside it and return the PDF's path."""
     meta, blocks = parse(md_path.read_text(encoding="utf-8"))
     pages = build(blocks, meta, 0, BytesIO())  # first pass: count the pages
     pdf_path = md_path.with_suffix(".pdf")
@@ -345,7 +350,7 @@ def main(argv: list[str] | None = None) -> int:
         for md_path, docx_path in pairs:
             print(render_docx(md_path, docx_path))
         return 0
-    sources = [Path(a) for a in args] or sorted(SUBMISSIONS.glob("*.md"))
+    sources = [Path(a) for a in args] or sorted(SUBMISSIONS.glob("*.md")) + sorted(PAPERS.glob("*.md"))
     for md_path in sources:
         print(render(md_path))
     return 0

@@ -203,10 +203,17 @@ def test_demo_seeds_each_submission_once(tmp_path: Path) -> None:
     finally:
         world.close()
     by_supplier: dict[str, list[str]] = {}
+    papers: dict[str, list[str]] = {}
     for job in jobs:
-        by_supplier.setdefault(job["supplier_id"], []).append(job["filename"])
-    assert len(by_supplier) == 6 and info.queued == len(jobs) == 7
+        (papers if job["role"] == "paper" else by_supplier).setdefault(job["supplier_id"], []).append(job["filename"])
+    # six submissions' suppliers, seven submission files, and the project's three fictional trial reports (corpus/papers),
+    # each staged from the corpus as a paper of the one supplier that cites it; the public papers are absent (papers=None)
+    assert len(by_supplier) == 6 and info.queued == len(jobs) == 10
     assert sorted(by_supplier["marlow-vascular-access"]) == ["marlow-peripheral-iv-catheter.docx"]
     assert sorted(by_supplier["stanmoor-healthcare-systems"]) == [
         "stanmoor-pressure-relieving-bed-system-wlc.xlsx", "stanmoor-pressure-relieving-bed-system.pdf"]
     assert all(len(files) == 1 for slug, files in by_supplier.items() if not slug.startswith("stanmoor"))
+    assert papers == {"northbridge-medical": ["kelpie-trial-silver-foam-dressing.pdf"],
+                      "marlow-vascular-access": ["vera-trial-closed-system-cannula.pdf"],
+                      "ashgrove-diagnostics": ["acorn-trial-point-of-care-crp.pdf"]}
+    assert sorted(info.skipped) == sorted(c for row in _manifest() for c in row["cites"].split(";") if c and "/" not in c)
