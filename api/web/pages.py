@@ -405,25 +405,25 @@ def _upload_roles(user: Principal) -> list[tuple[str, str]]:
 def documents_page(request: Request, tender_id: str, session: PageUser, uploaded: str | None = None) -> Response:
     """Upload submissions, papers or drafts, and watch each one's job go through its stages."""
     user, csrf = session
-    services = request.app.state.services
-    tender = services.repo.get_tender(user, tender_id)
-    jobs = _jobs(request, user, tender_id)
-    return _render(request, "documents.html", user, csrf, tender=tender, jobs=jobs, roles=_upload_roles(user), uploaded=uploaded,
-                   stages=STAGES, stage_words=STAGE_WORDS, active=any(j["status"] in ("queued", "running") for j in jobs),
-                   names=services.repo.supplier_names({s["id"] for s in tender["suppliers"]}),
-                   max_mb=services.settings.parsing.max_file_mb)
+    return _render(request, "documents.html", user, csrf, roles=_upload_roles(user), uploaded=uploaded,
+                   max_mb=request.app.state.services.settings.parsing.max_file_mb, **_jobs_context(request, user, tender_id))
 
 
 @router.get("/tenders/{tender_id}/documents/status", response_class=HTMLResponse)
 def documents_status(request: Request, tender_id: str, session: PageUser) -> Response:
     """The jobs table alone, for the page to poll while a job is queued or running (htmx); the full page works without it."""
     user, csrf = session
+    return _render(request, "_jobs.html", user, csrf, **_jobs_context(request, user, tender_id))
+
+
+def _jobs_context(request: Request, user: Principal, tender_id: str) -> dict:
+    """What the jobs table needs: the tender, its jobs newest first, whether any is in progress, supplier names."""
     services = request.app.state.services
     tender = services.repo.get_tender(user, tender_id)
     jobs = _jobs(request, user, tender_id)
-    return _render(request, "_jobs.html", user, csrf, tender=tender, jobs=jobs, stages=STAGES, stage_words=STAGE_WORDS,
-                   active=any(j["status"] in ("queued", "running") for j in jobs),
-                   names=services.repo.supplier_names({s["id"] for s in tender["suppliers"]}))
+    return {"tender": tender, "jobs": jobs, "stages": STAGES, "stage_words": STAGE_WORDS,
+            "active": any(j["status"] in ("queued", "running") for j in jobs),
+            "names": services.repo.supplier_names({s["id"] for s in tender["suppliers"]})}
 
 
 @router.post("/tenders/{tender_id}/documents")
