@@ -113,10 +113,12 @@ def tenders_page(request: Request, session: PageUser) -> Response:
     return _render(request, "tenders.html", user, csrf, tenders=tenders)
 
 
-def _views(request: Request, user: Principal, tender_id: str, supplier: str | None = None) -> list[ClaimView]:
-    """The current claims of a tender's submissions (a supplier: its own documents, as extracted)."""
+def _views(request: Request, user: Principal, tender_id: str, supplier: str | None = None, *, checked: bool = False) -> list[ClaimView]:
+    """The current claims of a tender's submissions (a supplier: its own documents, as extracted); ``checked``: the
+    caller has already checked that the user may see the tender."""
     services = request.app.state.services
-    services.repo.check_tender(user, tender_id)
+    if not checked:
+        services.repo.check_tender(user, tender_id)
     roles = ["submission", "draft"] if user.role == "supplier" else ["submission"]
     owners = services.repo.owners(user, tender_id=tender_id, supplier_id=supplier, roles=roles)
     in_tender = tender_id if user.role != "supplier" else None
@@ -150,14 +152,21 @@ def tender_page(request: Request, tender_id: str, session: PageUser) -> Response
 FILTERS = ("supplier", "domain", "category", "verdict", "review", "evidence", "hedged")
 
 
-def _filtered(request: Request, user: Principal, tender_id: str, params: dict[str, str | None]) -> list[ClaimView]:
+def _filtered(request: Request, user: Principal, tender_id: str, params: dict[str, str | None],
+              every: list[ClaimView] | None = None) -> list[ClaimView]:
+    """The claims matching the list's filters, in the list's order (``every``: the tender's views, when already read)."""
     for name, allowed in (("domain", {d.value for d in VBPDomain}), ("category", {c.value for c in ClaimCategory}),
                           ("verdict", set(VERDICT_WORDS)), ("review", set(REVIEW_WORDS)), ("hedged", {"yes", "no"}),
                           ("evidence", {e.value for e in EvidenceLevel})):
         if params.get(name) and params[name] not in allowed:
             raise InvalidRequestError(f"'{params[name]}' is not a {name} this list can be filtered by.",
                                       hint=f"Use one of: {', '.join(sorted(allowed))}.", field=name)
-    views = filter_views(_views(request, user, tender_id, params.get("supplier") or None), domain=params.get("domain") or None,
+    supplier = params.get("supplier") or None
+    if every is None:
+        every = _views(request, user, tender_id, supplier)
+    elif supplier is not None:
+        every = [v for v in every if v.supplier_id == supplier]
+    views = filter_views(every, domain=params.get("domain") or None,
                          category=params.get("category") or None,
                          review=(params.get("review") or None) if user.role != "supplier" else None)
     if params.get("verdict"):
@@ -245,11 +254,12 @@ def _locate(request: Request, doc_id: str, page: int, quote: str, start: int, en
     return {"kind": "text", "before": doc.text[lo:start], "quote": doc.text[start:end], "after": doc.text[end:hi], "page": page}
 
 
-def _queue(request: Request, user: Principal, tender_id: str, query: str) -> list[ClaimView]:
+def _queue(request: Request, user: Principal, tender_id: str, query: str, every: list[ClaimView] | None = None) -> list[ClaimView]:
+    """The list a claim was opened from (its filters kept in ``q``), for previous, next and the next pending claim."""
     from urllib.parse import parse_qs
 
     params = {k: v[0] for k, v in parse_qs(query).items() if k in FILTERS}
-    return _filtered(request, user, tender_id, params)
+    return _filtered(request, user, tender_id, params, every)
 
 
 @router.get("/tenders/{tender_id}/claims/{claim_id}", response_class=HTMLResponse)
@@ -258,13 +268,18 @@ def review_page(request: Request, tender_id: str, claim_id: str, session: PageUs
     """The claim beside its highlighted source: fields, verdict and reason, support links, numbers, history, decision."""
     user, csrf = session
     services = request.app.state.services
-    view, owner = _claim(request, user, tender_id, claim_id, supplier)
+    services.repo.check_tender(user, tender_id)
+    owner = services.repo.claim_owner(user, claim_id, tender_id=tender_id, supplier_id=supplier)  # 404 (audited) unless theirs
+    every = _views(request, user, tender_id, checked=True)
+    view = next((v for v in every if v.claim.id == claim_id and v.supplier_id == owner["supplier_id"]), None)
+    if view is None:  # not a submission's claim in this tender's list (a draft's, for its supplier): read on its own
+        view, _ = _claim(request, user, tender_id, claim_id, supplier)
     claim = view.claim
     audience = "supplier" if user.role == "supplier" else "staff"
     source_html, panel_html = _fragments(request, view, tender_id, claim_id, audience)
     reviews = services.repo.review_rows(tender_id, claim_id, view.supplier_id) if user.role != "supplier" else []
     history = services.repo.list_audit(user, tender_id=tender_id, target_id=claim_id, limit=50)[0] if user.role != "supplier" else []
-    queue = _queue(request, user, tender_id, q)
+    queue = _queue(request, user, tender_id, q, every)
     ids = [(v.claim.id, v.supplier_id) for v in queue]
     here = ids.index((claim_id, view.supplier_id)) if (claim_id, view.supplier_id) in ids else None
     prev_id = ids[here - 1] if here is not None and here > 0 else None
