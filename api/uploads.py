@@ -136,7 +136,7 @@ class _Parts:
         }
 
     def _begin(self) -> None:
-        self.headers, self.name, self.filename = {}, None, None
+        self.headers, self.name = {}, None  # the file's name stays: a field may follow the file part
 
     def _hfield(self, data: bytes, start: int, end: int) -> None:
         self._field += data[start:end]
@@ -154,7 +154,8 @@ class _Parts:
         _, opts = parse_options_header(self.headers.get(b"content-disposition", b""))
         self.name = opts.get(b"name", b"").decode("utf-8", "replace")
         raw_filename = opts.get(b"filename")
-        self.filename = raw_filename.decode("utf-8", "replace") if raw_filename is not None else None
+        if self.name == "file":  # only the file part names the file: a field sent after it (a form's password) must not
+            self.filename = raw_filename.decode("utf-8", "replace") if raw_filename is not None else None
         if self.name not in FORM_FIELDS and self.name not in self.extra_fields:
             raise InvalidRequestError(f"unknown form field {self.name!r}.", hint="Send 'file' (required) and 'password' (optional).",
                                       field=self.name)

@@ -328,3 +328,17 @@ def test_service_comparison_is_for_staff_and_counts_each_supplier(service: World
     assert by_id["acme"]["claims"] >= 1 and by_id["globex"]["claims"] == 0
     assert "text/html" in service.get("eva", f"/tenders/{t}/comparison?format=html").headers["content-type"]
     assert service.get("acme-user", f"/tenders/{t}/comparison").status_code == 403  # suppliers never see their rivals
+
+
+def test_upload_keeps_the_file_name_when_a_field_follows_the_file(service: World) -> None:
+    """A browser sends the form's fields in page order: a password field after the file must not take its name."""
+    service.standard_tender()
+    boundary = "vbpboundary"
+    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"northbridge-draft.md\"\r\n"
+            "Content-Type: text/markdown\r\n\r\n# Draft\n\nThe dressing reduced infection by 40% [1].\n\r\n"
+            f"--{boundary}\r\nContent-Disposition: form-data; name=\"password\"\r\n\r\n\r\n--{boundary}--\r\n").encode()
+    answer = service.client.post(f"/tenders/{service.tender}/documents", params={"role": "draft"},
+                                 headers={**service.h("acme-user"), "Content-Type": f"multipart/form-data; boundary={boundary}"},
+                                 content=body)
+    assert answer.status_code == 202, answer.text
+    assert answer.json()["filename"] == "northbridge-draft.md"

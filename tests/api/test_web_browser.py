@@ -226,3 +226,29 @@ def test_the_admin_page_in_the_browser(browser, live: World, tmp_path: Path) -> 
     _accessible(page, "administration")
     assert page.foreign == []
     context.close()
+
+
+def test_a_supplier_uploads_a_draft_and_reads_its_precheck_in_the_browser(browser, live: World, tmp_path: Path) -> None:
+    shots = tmp_path / "screenshots"
+    shots.mkdir()
+    draft = tmp_path / "acme-draft.md"
+    draft.write_text(SUBMISSION, encoding="utf-8")
+    context, page = _context(browser, live, shots, "acme-user")
+    page.goto(f"{live.base}/ui/tenders/{live.tender}/documents")
+    page.select_option("#upload-role", "draft")
+    page.set_input_files("#upload-file", str(draft))
+    page.get_by_role("button", name="Upload").click()
+    page.wait_for_load_state("networkidle")
+    assert "being processed" in page.content() and "acme-draft.md" in page.content(), page.inner_text("main")[:800]
+    assert live.drain() == 1  # the job runs (jobs are drained by the test, not by background threads)
+    page.reload()
+    page.get_by_role("link", name="Pre-check").first.click()
+    page.wait_for_load_state("networkidle")
+    assert "Pre-check" in page.content() and ("Not ready" in page.content() or "Ready" in page.content())
+    page.screenshot(path=str(shots / "precheck.png"), full_page=True)
+    _accessible(page, "pre-check")
+    page.get_by_role("link", name="See it highlighted in the document").first.click()
+    page.wait_for_load_state("networkidle")
+    assert page.locator("mark").first.is_visible() and page.locator("#decision-form").count() == 0
+    assert page.foreign == []
+    context.close()
