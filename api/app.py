@@ -127,11 +127,12 @@ def _install_workspace(app: FastAPI) -> None:
     from fastapi.responses import RedirectResponse
     from fastapi.staticfiles import StaticFiles
 
-    from api.web.pages import router
+    from api.web import admin, documents, pages
     from api.web.session import SignInRequired, signin_redirect
 
     app.mount("/static", StaticFiles(directory=str(Path(__file__).resolve().parent / "web" / "static")), name="static")
-    app.include_router(router)
+    for module in (pages, documents, admin):
+        app.include_router(module.router)
 
     @app.exception_handler(SignInRequired)
     async def _sign_in(request: Request, exc: SignInRequired) -> RedirectResponse:
@@ -144,7 +145,7 @@ def _is_page(request: Request) -> bool:
 
 
 def _page_error(request: Request, status: int, message: str, hint: str = ""):
-    from api.web.pages import error_page
+    from api.web.common import error_page
 
     return error_page(request, status, message, hint)
 

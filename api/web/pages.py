@@ -1,4 +1,4 @@
-"""The browser workspace: server-rendered pages over the same services, roles and supplier isolation as the API.
+"""The browser workspace's reading and review pages: signing in, tenders, claims, the review page and its decisions.
 
 Every page needs a signed-in user (``api.web.session``); what a page shows comes from the same scoped queries as the
 JSON routes (``ServiceRepo.owners``, ``claim_owner``, ``document_access``), so a page of another supplier's claim
@@ -9,56 +9,25 @@ script (``static/review.js``) adds the review keys.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections import Counter, defaultdict
-from pathlib import Path
 from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
-from fastapi.templating import Jinja2Templates
 
 from api.errors import InvalidRequestError, not_found
 from api.store.service import Principal
 from api.views import ClaimView, filter_views, link_bodies, verdict_reason, view_owner
 from api.web import render
-from api.web.session import PREFIX, check_csrf, page_user, safe_next, set_signin_csrf, sign_in, sign_out, signin_csrf
+from api.web.common import APART, DOMAIN_NAMES, REVIEW_WORDS, VERDICT_TAGS, VERDICT_WORDS, PageUser, render_page, templates
+from api.web.session import PREFIX, check_csrf, safe_next, set_signin_csrf, sign_in, sign_out, signin_csrf
 from extractor.schema import ClaimCategory, Decision, Direction, EvidenceLevel, VBPDomain
 
-HERE = Path(__file__).resolve().parent
-templates = Jinja2Templates(directory=str(HERE / "templates"))
-templates.env.filters["id"] = id
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
-
-PageUser = Annotated[tuple[Principal, str], Depends(page_user)]
-
-DOMAIN_NAMES = {
-    "patient_and_staff": "Patient and staff", "efficiency": "Efficiency", "supply_chain": "Supply chain",
-    "social_value": "Social value", "purpose": "Purpose", "whole_life_cost": "Whole-life cost",
-}
-VERDICT_WORDS = {
-    "supported": "Supported", "contradicted": "Contradicted", "numbers_differ": "Numbers differ",
-    "not_enough_info": "Not enough information", "not_checked": "Not checked", "pending": "Being checked",
-}
-VERDICT_TAGS = {"supported": "green", "contradicted": "red", "numbers_differ": "orange", "not_enough_info": "grey",
-                "not_checked": "white", "pending": "blue"}
-REVIEW_WORDS = {"pending": "To review", "accepted": "Accepted", "rejected": "Rejected", "corrected": "Corrected"}
-APART = ("not_checked",)
-"""Verdicts listed apart from the rest: claims that could not be checked are shown, never hidden."""
-
-
-def _render(request: Request, name: str, user: Principal | None, csrf: str | None, status: int = 200, **context) -> HTMLResponse:
-    return templates.TemplateResponse(request, name, {"user": user, "csrf": csrf, "prefix": PREFIX, "domain_names": DOMAIN_NAMES,
-                                                      "verdict_words": VERDICT_WORDS, "verdict_tags": VERDICT_TAGS,
-                                                      "review_words": REVIEW_WORDS, **context}, status_code=status)
-
-
-def error_page(request: Request, status: int, message: str, hint: str = "") -> HTMLResponse:
-    """The HTML answer to a failed page request: what went wrong and what to do, never a traceback."""
-    user = getattr(request.state, "principal", None)
-    return _render(request, "error.html", user, None, status=status, status_code=status, message=message, hint=hint,
-                   request_id=(request.scope.get("state") or {}).get("request_id"))
+security_log = logging.getLogger("vbp.security")
 
 
 # --- signing in -----------------------------------------------------------------------------------------
@@ -76,7 +45,7 @@ def home(request: Request) -> Response:
 @router.get("/signin", response_class=HTMLResponse)
 def signin_page(request: Request, next: str | None = None) -> Response:
     token = signin_csrf(request)
-    response = _render(request, "signin.html", None, token, next=safe_next(next), error=None)
+    response = render_page(request, "signin.html", None, token, next=safe_next(next), error=None)
     set_signin_csrf(request, response, token)
     return response
 
@@ -89,8 +58,10 @@ def signin_submit(request: Request, api_key: Annotated[str, Form(max_length=200)
         response = sign_in(request, api_key, next)
         if response is not None:
             return response
+    client = request.client.host if request.client else "?"
+    security_log.warning("rejected workspace sign-in with key %s… from %s", api_key.strip()[:16], client)
     token = signin_csrf(request)
-    response = _render(request, "signin.html", None, token, status=401, next=safe_next(next),
+    response = render_page(request, "signin.html", None, token, status=401, next=safe_next(next),
                        error="That API key was not accepted: it is unknown, revoked or mistyped. Check it and try again, or ask an "
                              "administrator for a new key.")
     set_signin_csrf(request, response, token)
@@ -110,7 +81,7 @@ def signout(request: Request, session: PageUser, csrf_token: Annotated[str, Form
 def tenders_page(request: Request, session: PageUser) -> Response:
     user, csrf = session
     tenders = request.app.state.services.repo.list_tenders(user)
-    return _render(request, "tenders.html", user, csrf, tenders=tenders)
+    return render_page(request, "tenders.html", user, csrf, tenders=tenders)
 
 
 def _views(request: Request, user: Principal, tender_id: str, supplier: str | None = None, *, checked: bool = False) -> list[ClaimView]:
@@ -145,7 +116,7 @@ def tender_page(request: Request, tender_id: str, session: PageUser) -> Response
         totals[v.supplier_id]["reviewed"] += state != "pending"
         totals[v.supplier_id][v.verdict] += 1
     suppliers = sorted(grid, key=lambda s: names.get(s, s))
-    return _render(request, "tender.html", user, csrf, tender=tender, suppliers=suppliers, names=names, grid=grid, totals=totals,
+    return render_page(request, "tender.html", user, csrf, tender=tender, suppliers=suppliers, names=names, grid=grid, totals=totals,
                    domains=list(DOMAIN_NAMES))
 
 
@@ -197,7 +168,7 @@ def claims_page(request: Request, tender_id: str, session: PageUser, supplier: s
             groups[(v.claim.domain.value, v.claim.category.value)].append(v)
     names = services.repo.supplier_names({v.supplier_id for v in views} | ({supplier} if supplier else set()))
     query = urlencode({k: v for k, v in params.items() if v})
-    return _render(request, "claims.html", user, csrf, tender=tender, groups=groups, verdicts=verdicts,
+    return render_page(request, "claims.html", user, csrf, tender=tender, groups=groups, verdicts=verdicts,
                    apart=[v for v in views if verdicts[id(v)] in APART],
                    count=len(views), names=names, params=params, query=query,
                    suppliers=sorted(services.repo.tender_supplier_ids(tender_id)) if user.role != "supplier" else [user.supplier_id],
@@ -284,7 +255,7 @@ def review_page(request: Request, tender_id: str, claim_id: str, session: PageUs
     here = ids.index((claim_id, view.supplier_id)) if (claim_id, view.supplier_id) in ids else None
     prev_id = ids[here - 1] if here is not None and here > 0 else None
     next_id = ids[here + 1] if here is not None and here + 1 < len(ids) else None
-    return _render(request, "review.html", user, csrf, tender_id=tender_id, view=view, claim=claim, reviews=reviews, history=history,
+    return render_page(request, "review.html", user, csrf, tender_id=tender_id, view=view, claim=claim, reviews=reviews, history=history,
                    source_html=source_html, panel_html=panel_html,
                    supplier_name=services.repo.supplier_names([view.supplier_id]).get(view.supplier_id, view.supplier_id),
                    q=q, position=(here + 1 if here is not None else None), total=len(ids), prev_id=prev_id, next_id=next_id,
@@ -378,7 +349,7 @@ def passage_page(request: Request, tender_id: str, passage_id: str, session: Pag
     if passage is None:
         raise not_found("passage", passage_id)
     title = link_bodies(services, [lk for lk in view.links if lk.passage_id == passage_id], view_owner(view))[0]["document"]
-    return _render(request, "passage.html", user, csrf, tender_id=tender_id, view=view, passage=passage, title=title,
+    return render_page(request, "passage.html", user, csrf, tender_id=tender_id, view=view, passage=passage, title=title,
                    source=_source(request, passage.doc_id, passage.page, passage.text, passage.span.start, passage.span.end))
 
 
@@ -398,210 +369,3 @@ def page_png(request: Request, doc_id: str, page: int, session: PageUser) -> Res
     return FileResponse(image, media_type="image/png", headers={"Cache-Control": "private, max-age=3600"})
 
 
-# --- uploads and their progress --------------------------------------------------------------------------
-
-STAGES = ("parse", "store", "extract", "index", "support")
-STAGE_WORDS = {"parse": "reading the file", "store": "storing it", "extract": "finding claims", "index": "indexing passages",
-               "support": "checking claims against the cited papers"}
-
-
-def _jobs(request: Request, user: Principal, tender_id: str) -> list[dict]:
-    jobs, _ = request.app.state.services.repo.list_jobs(user, tender_id=tender_id, limit=200)
-    return list(reversed(jobs))  # newest first
-
-
-def _upload_roles(user: Principal) -> list[tuple[str, str]]:
-    if user.role == "supplier":
-        return [("draft", "Draft, for a private pre-check"), ("submission", "Submission"), ("paper", "Paper the submission cites")]
-    return [("submission", "A supplier's submission"), ("paper", "A paper a submission cites")]
-
-
-@router.get("/tenders/{tender_id}/documents", response_class=HTMLResponse)
-def documents_page(request: Request, tender_id: str, session: PageUser, uploaded: str | None = None) -> Response:
-    """Upload submissions, papers or drafts, and watch each one's job go through its stages."""
-    user, csrf = session
-    return _render(request, "documents.html", user, csrf, roles=_upload_roles(user), uploaded=uploaded,
-                   max_mb=request.app.state.services.settings.parsing.max_file_mb, **_jobs_context(request, user, tender_id))
-
-
-@router.get("/tenders/{tender_id}/documents/status", response_class=HTMLResponse)
-def documents_status(request: Request, tender_id: str, session: PageUser) -> Response:
-    """The jobs table alone, for the page to poll while a job is queued or running (htmx); the full page works without it."""
-    user, csrf = session
-    return _render(request, "_jobs.html", user, csrf, **_jobs_context(request, user, tender_id))
-
-
-def _jobs_context(request: Request, user: Principal, tender_id: str) -> dict:
-    """What the jobs table needs: the tender, its jobs newest first, whether any is in progress, supplier names."""
-    services = request.app.state.services
-    tender = services.repo.get_tender(user, tender_id)
-    jobs = _jobs(request, user, tender_id)
-    return {"tender": tender, "jobs": jobs, "stages": STAGES, "stage_words": STAGE_WORDS,
-            "active": any(j["status"] in ("queued", "running") for j in jobs),
-            "names": services.repo.supplier_names({s["id"] for s in tender["suppliers"]})}
-
-
-@router.post("/tenders/{tender_id}/documents")
-async def upload(request: Request, tender_id: str, session: PageUser) -> Response:
-    """The upload form: the file streams in and is checked as the API's upload is; then its job is shown in progress."""
-    from api.routes.uploads import take_upload
-
-    user, csrf = session
-    allowed = {r for r, _ in _upload_roles(user)}
-
-    def check(fields: dict[str, str]) -> tuple[str, str | None]:
-        check_csrf(csrf, fields.get("csrf_token"))
-        role = fields.get("role", "")
-        if role not in allowed:
-            raise InvalidRequestError(f"'{role}' is not a kind of document you can upload here.",
-                                      hint=f"Choose one of: {', '.join(sorted(allowed))}.", field="role")
-        return role, (fields.get("supplier") or None) if user.role != "supplier" else None
-
-    job = await take_upload(request, user, request.app.state.services, tender_id, role=None, supplier=None,
-                            extra_fields=frozenset({"csrf_token", "role", "supplier"}), check=check)
-    return RedirectResponse(f"{PREFIX}/tenders/{tender_id}/documents?" + urlencode({"uploaded": job["id"]}), status_code=303)
-
-
-# --- the supplier's pre-check and the evaluator's exports ----------------------------------------------------
-
-
-@router.get("/tenders/{tender_id}/documents/{doc_id}/precheck", response_class=HTMLResponse)
-def precheck_page(request: Request, tender_id: str, doc_id: str, session: PageUser) -> Response:
-    """A draft's (or submission's) pre-check: each finding with its quote and a link to its highlighted place."""
-    import json
-
-    from api.routes.reports import precheck
-
-    user, csrf = session
-    services = request.app.state.services
-    report = json.loads(precheck(tender_id, doc_id, user, services, format="json").body)
-    owners = [o for o in services.repo.document_access(user, doc_id) if o["tender_id"] == tender_id]
-    return _render(request, "precheck.html", user, csrf, tender_id=tender_id, doc_id=doc_id, report=report,
-                   supplier=owners[0]["supplier_id"] if owners else None)
-
-
-@router.get("/tenders/{tender_id}/documents/{doc_id}/precheck.html")
-def precheck_download(request: Request, tender_id: str, doc_id: str, session: PageUser) -> Response:
-    from api.routes.reports import precheck
-
-    response = precheck(tender_id, doc_id, session[0], request.app.state.services, format="html")
-    response.headers["Content-Disposition"] = f'attachment; filename="precheck-{doc_id[:12]}.html"'
-    return response
-
-
-@router.get("/tenders/{tender_id}/worksheet.{fmt}")
-def worksheet_download(request: Request, tender_id: str, fmt: str, session: PageUser, supplier: str) -> Response:
-    """The worksheet of one supplier as HTML, CSV or JSON, exactly as the API gives it (evaluators and admins)."""
-    from api.routes.reports import worksheet
-
-    user, _ = session
-    if user.role not in ("admin", "evaluator"):
-        raise not_found("worksheet", tender_id)
-    if fmt not in ("html", "csv", "json"):
-        raise not_found("worksheet format", fmt)
-    response = worksheet(tender_id, user, request.app.state.services, supplier=supplier, format=fmt)
-    if fmt != "csv":
-        response.headers["Content-Disposition"] = f'attachment; filename="worksheet-{tender_id}-{supplier}.{fmt}"'
-    return response
-
-
-@router.get("/tenders/{tender_id}/audit.{fmt}")
-def audit_download(request: Request, tender_id: str, fmt: str, session: PageUser) -> Response:
-    """The tender's audit trail as CSV or JSON Lines (evaluators and admins); the export is itself audited."""
-    from api.routes.audit import export_events
-
-    user, _ = session
-    if user.role not in ("admin", "evaluator"):
-        raise not_found("audit trail", tender_id)
-    if fmt not in ("csv", "jsonl"):
-        raise not_found("audit format", fmt)
-    request.app.state.services.repo.check_tender(user, tender_id)
-    return export_events(user, request.app.state.services, format=fmt, tender_id=tender_id)
-
-
-# --- administration -----------------------------------------------------------------------------------------
-
-
-def _admin(session: tuple[Principal, str]) -> tuple[Principal, str]:
-    user, csrf = session
-    if not user.is_admin:
-        raise not_found("page", "admin")  # not theirs: the same 404 as a page that does not exist
-    return user, csrf
-
-
-def _admin_page(request: Request, session, *, new_key: tuple[str, str] | None = None, status: int = 200, done: str | None = None) -> Response:
-    user, csrf = _admin(session)
-    repo = request.app.state.services.repo
-    tenders = repo.list_tenders(user)
-    return _render(request, "admin.html", user, csrf, status=status, users=repo.list_users(), tenders=tenders, new_key=new_key,
-                   done=done, evaluators=[u for u in repo.list_users() if u["role"] == "evaluator" and u["active"]])
-
-
-@router.get("/admin", response_class=HTMLResponse)
-def admin_page(request: Request, session: PageUser, done: str | None = None) -> Response:
-    """Users and their keys, tenders, their suppliers and evaluators (admins only)."""
-    return _admin_page(request, session, done=done)
-
-
-@router.post("/admin/users", response_class=HTMLResponse)
-def admin_create_user(request: Request, session: PageUser, csrf_token: Annotated[str, Form()] = "",
-                      name: Annotated[str, Form(max_length=200)] = "", role: Annotated[str, Form(max_length=20)] = "",
-                      supplier: Annotated[str, Form(max_length=63)] = "", supplier_name: Annotated[str, Form(max_length=200)] = "") -> Response:
-    """Create a user: the new key is shown on this page once, and never again."""
-    user, csrf = _admin(session)
-    check_csrf(csrf, csrf_token)
-    created, key = request.app.state.services.repo.create_user(name, role, supplier_id=supplier or None, supplier_name=supplier_name or None,
-                                                               actor=user)
-    response = _admin_page(request, session, new_key=(created["name"], key), status=201)
-    response.headers["Cache-Control"] = "no-store"  # the key is on this page: never keep it in a cache
-    return response
-
-
-@router.post("/admin/users/{user_id}/key", response_class=HTMLResponse)
-def admin_issue_key(request: Request, user_id: int, session: PageUser, csrf_token: Annotated[str, Form()] = "",
-                    revoke_others: Annotated[str, Form()] = "") -> Response:
-    user, csrf = _admin(session)
-    check_csrf(csrf, csrf_token)
-    repo = request.app.state.services.repo
-    key = repo.issue_key(user_id, actor=user, revoke_others=bool(revoke_others))
-    response = _admin_page(request, session, new_key=(repo.find_user(user_id)["name"], key), status=201)
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
-@router.post("/admin/users/{user_id}/revoke")
-def admin_revoke_user(request: Request, user_id: int, session: PageUser, csrf_token: Annotated[str, Form()] = "") -> Response:
-    user, csrf = _admin(session)
-    check_csrf(csrf, csrf_token)
-    revoked = request.app.state.services.repo.revoke_user(user_id, actor=user)
-    return RedirectResponse(f"{PREFIX}/admin?" + urlencode({"done": f"{revoked['name']} was revoked, with every key of theirs."}),
-                            status_code=303)
-
-
-@router.post("/admin/tenders")
-def admin_create_tender(request: Request, session: PageUser, csrf_token: Annotated[str, Form()] = "",
-                        title: Annotated[str, Form(max_length=300)] = "", reference: Annotated[str, Form(max_length=100)] = "") -> Response:
-    user, csrf = _admin(session)
-    check_csrf(csrf, csrf_token)
-    if not title.strip():
-        raise InvalidRequestError("a tender needs a title.", hint="Give its title, e.g. 'Wound care 2026'.", field="title")
-    tender = request.app.state.services.repo.create_tender(title, reference=reference, actor=user)
-    return RedirectResponse(f"{PREFIX}/admin?" + urlencode({"done": f"Tender '{tender['title']}' was created."}), status_code=303)
-
-
-@router.post("/admin/tenders/{tender_id}/suppliers")
-def admin_add_supplier(request: Request, tender_id: str, session: PageUser, csrf_token: Annotated[str, Form()] = "",
-                       supplier: Annotated[str, Form(max_length=63)] = "", name: Annotated[str, Form(max_length=200)] = "") -> Response:
-    user, csrf = _admin(session)
-    check_csrf(csrf, csrf_token)
-    request.app.state.services.repo.add_tender_supplier(tender_id, supplier.strip(), name=name or None, actor=user)
-    return RedirectResponse(f"{PREFIX}/admin?" + urlencode({"done": f"Supplier '{supplier.strip()}' now bids in the tender."}), status_code=303)
-
-
-@router.post("/admin/tenders/{tender_id}/evaluators")
-def admin_assign(request: Request, tender_id: str, session: PageUser, csrf_token: Annotated[str, Form()] = "",
-                 evaluator: Annotated[str, Form(max_length=200)] = "") -> Response:
-    user, csrf = _admin(session)
-    check_csrf(csrf, csrf_token)
-    request.app.state.services.repo.assign_evaluator(tender_id, evaluator, actor=user)
-    return RedirectResponse(f"{PREFIX}/admin?" + urlencode({"done": f"{evaluator} is assigned to the tender."}), status_code=303)
