@@ -193,7 +193,11 @@ def test_a_supplier_never_reaches_another_suppliers_claim_and_the_attempt_is_aud
 
 def test_pages_load_nothing_from_another_host(world: World) -> None:
     _sign_in(world.client, world.keys["eva"])
-    listing = world.client.get(f"/ui/tenders/{world.tender}/claims").text
+    answer = world.client.get(f"/ui/tenders/{world.tender}/claims")
+    csp = answer.headers["content-security-policy"]
+    assert "default-src 'none'" in csp and "script-src 'self'" in csp and "frame-ancestors 'none'" in csp
+    assert answer.headers["x-frame-options"] == "DENY" and "content-security-policy" not in world.get("eva", "/tenders").headers
+    listing = answer.text
     pages = [world.client.get("/ui/signin").text, listing, world.client.get(_claim_links(listing)[0]).text]
     assets = set()
     for html in pages:
