@@ -23,9 +23,16 @@ STAGE_WORDS = {"parse": "reading the file", "store": "storing it", "extract": "f
                "support": "checking claims against the cited papers"}
 
 
+SHOWN_JOBS = 200
+
+
 def _jobs(request: Request, user: Principal, tender_id: str) -> list[dict]:
-    jobs, _ = request.app.state.services.repo.list_jobs(user, tender_id=tender_id, limit=200)
-    return list(reversed(jobs))  # newest first
+    """The tender's latest jobs the user may see, newest first (the list keeps them oldest first)."""
+    repo = request.app.state.services.repo
+    jobs, total = repo.list_jobs(user, tender_id=tender_id, limit=SHOWN_JOBS)
+    if total > SHOWN_JOBS:
+        jobs, _ = repo.list_jobs(user, tender_id=tender_id, limit=SHOWN_JOBS, offset=total - SHOWN_JOBS)
+    return list(reversed(jobs))
 
 
 def _upload_roles(user: Principal) -> list[tuple[str, str]]:
