@@ -23,10 +23,12 @@ from api.store.service import Principal
 from api.views import ClaimView, filter_views, link_bodies, verdict_reason, view_owner
 from api.web import render
 from api.web.common import APART, DOMAIN_NAMES, REVIEW_WORDS, VERDICT_TAGS, VERDICT_WORDS, PageUser, render_page, templates
-from api.web.session import PREFIX, check_csrf, safe_next, set_signin_csrf, sign_in, sign_out, signin_csrf
+from api.web.session import PREFIX, SESSION_COOKIE, SIGNIN_CSRF_COOKIE, check_csrf, safe_next, set_signin_csrf, sign_in, sign_out, signin_csrf
 from extractor.schema import ClaimCategory, Decision, Direction, EvidenceLevel, VBPDomain
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
+PDF = "application/pdf"
+"""The media type the store records for a PDF source: the only kind drawn as page images."""
 security_log = logging.getLogger("vbp.security")
 
 
@@ -37,7 +39,7 @@ security_log = logging.getLogger("vbp.security")
 @router.get("/", response_class=HTMLResponse)
 def home(request: Request) -> Response:
     services = request.app.state.services
-    if services.repo.web_session(request.cookies.get("vbp_session", "")) is None:
+    if services.repo.web_session(request.cookies.get(SESSION_COOKIE, "")) is None:
         return RedirectResponse(f"{PREFIX}/signin", status_code=303)
     return RedirectResponse(f"{PREFIX}/tenders", status_code=303)
 
@@ -53,7 +55,7 @@ def signin_page(request: Request, next: str | None = None) -> Response:
 @router.post("/signin", response_class=HTMLResponse)
 def signin_submit(request: Request, api_key: Annotated[str, Form(max_length=200)] = "", csrf_token: Annotated[str, Form()] = "",
                   next: Annotated[str, Form()] = "") -> Response:
-    check_csrf(request.cookies.get("vbp_signin_csrf", ""), csrf_token)
+    check_csrf(request.cookies.get(SIGNIN_CSRF_COOKIE, ""), csrf_token)
     if api_key.strip():
         response = sign_in(request, api_key, next)
         if response is not None:
@@ -213,7 +215,7 @@ _SOURCES_LOCK = threading.Lock()
 def _locate(request: Request, doc_id: str, page: int, quote: str, start: int, end: int) -> dict:
     services = request.app.state.services
     path, media_type = services.store.source_file(doc_id)
-    if path is not None and render.is_pdf(path):
+    if path is not None and media_type == PDF:
         boxes = render.quote_boxes(path, page, quote)
         if not boxes:
             doc = services.store.get_document(doc_id)
@@ -359,8 +361,8 @@ def page_png(request: Request, doc_id: str, page: int, session: PageUser) -> Res
     user, _ = session
     services = request.app.state.services
     services.repo.document_access(user, doc_id)
-    path, _ = services.store.source_file(doc_id)
-    if path is None or not render.is_pdf(path):
+    path, media_type = services.store.source_file(doc_id)
+    if path is None or media_type != PDF:
         raise not_found("page image", f"{doc_id}/{page}")
     try:
         image = render.page_image(path, page, services.settings.data_dir / "page-images")

@@ -19,10 +19,6 @@ RENDER_SCALE = 1.5
 _lock = threading.Lock()
 
 
-def is_pdf(path: str | os.PathLike | None) -> bool:
-    return bool(path) and Path(path).is_file() and Path(path).read_bytes()[:5] == b"%PDF-"
-
-
 def page_image(pdf_path: Path, page: int, cache_dir: Path) -> Path:
     """The PNG of one page of a stored PDF, rendered on first request and kept in ``cache_dir``.
 

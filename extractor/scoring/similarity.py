@@ -1,8 +1,8 @@
 """Text similarity between questions and claims: an embedding function when one is given, else a lexical TF-IDF cosine.
 
 The product passes its offline MiniLM (any callable ``list[str] -> array of shape (n, d)``); without one, texts are
-compared by a deterministic TF-IDF cosine over stemmed words (Snowball through PyStemmer, as the BM25 index uses;
-a crude suffix stripper if PyStemmer is missing), with IDF taken over the texts being compared.
+compared by a deterministic TF-IDF cosine over stemmed words (Snowball through PyStemmer, as the BM25 index uses),
+with IDF taken over the texts being compared.
 """
 
 from __future__ import annotations
@@ -30,20 +30,9 @@ _STOPWORDS = frozenset(
 
 @lru_cache(maxsize=1)
 def _stemmer() -> Callable[[str], str]:
-    try:
-        import Stemmer  # PyStemmer
+    import Stemmer  # PyStemmer, as the BM25 index uses
 
-        stem = Stemmer.Stemmer("english")
-        return stem.stemWord
-    except ImportError:  # pragma: no cover - PyStemmer is a pinned dependency
-        return _strip_suffix
-
-
-def _strip_suffix(word: str) -> str:
-    for suffix in ("ations", "ation", "ings", "ing", "ies", "ed", "es", "s"):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            return word[: -len(suffix)] + ("y" if suffix == "ies" else "")
-    return word
+    return Stemmer.Stemmer("english").stemWord
 
 
 def stem_tokens(text: str) -> list[str]:
